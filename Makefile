@@ -1,0 +1,35 @@
+# Two commands: `make run` (demo office, server) and `make test` (the whole suite).
+VENV := .venv
+BIN := $(VENV)/bin
+export ESCPOS_CAPABILITIES_PICKLE_DIR := $(CURDIR)/var/escpos-cache
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	./scripts/ensure-venv.sh $(VENV)
+
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	@mkdir -p var/escpos-cache
+	$(BIN)/motcua run-demo
+
+test: $(VENV)/.dev
+	./scripts/install-test-system-deps.sh
+	@mkdir -p var/escpos-cache
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

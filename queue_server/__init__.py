@@ -1,0 +1,87 @@
+"""Một Cửa Queue server: the application factory is the composition root."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+
+from . import config as settings
+from .domain.clock import Clock, SystemClock
+from .persistence import schema
+from .persistence.database import Database
+from .services.container import QueueServices
+
+__version__ = "0.1.0"
+
+
+def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(settings.DEFAULTS)
+    app.config.update(settings.from_environment())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db = Database(app.config["DATABASE_URL"])
+    if not schema.is_up_to_date(db):
+        raise RuntimeError(
+            f"The database at {db.url.render_as_string(hide_password=True)} is not at the current schema "
+            f"(have {schema.current_revision(db)}, need {schema.head_revision(db)}). Run `motcua db upgrade`.")
+    svc = QueueServices(db, clock or SystemClock(), app.config)
+    app.extensions["motcua"] = svc
+
+    from . import errors, metrics, sockets
+    from .api import bp as api_bp
+    from .api import openapi
+    from .identity import csrf
+    from .web import bp as web_bp
+
+    csrf.init_app(app)
+    errors.init_app(app)
+    metrics.init_app(app, svc.bus)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    sockets.init_app(app, svc)
+
+    document = openapi.build(__version__)
+
+    @app.get("/api/openapi.json")
+    def openapi_json():  # noqa: ANN202
+        return jsonify(document)
+
+    @app.get("/healthz")
+    def healthz():  # noqa: ANN202
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": __version__, "database": db.url.get_backend_name()}
+
+    @app.get("/metrics")
+    def metrics_text():  # noqa: ANN202
+        return metrics.render()
+
+    @app.context_processor
+    def _inject() -> dict:
+        from .i18n import request_lang, t
+        return {"lang": request_lang(), "t": t, "version": __version__}
+
+    if app.config["BACKGROUND_TASKS"]:
+        _start_background(app, svc)
+    return app
+
+
+def _start_background(app: Flask, svc: QueueServices) -> None:
+    """Expires tickets left from earlier days once a minute (numbers already reset by date)."""
+    from .sockets import socketio
+
+    def sweep() -> None:
+        log = logging.getLogger("motcua.sweeper")
+        while True:
+            try:
+                expired = svc.tickets.expire_past_days()
+                if expired:
+                    log.info("expired %d tickets from earlier days", expired)
+            except Exception:  # noqa: BLE001 - keep sweeping after a database hiccup
+                log.exception("expiry sweep failed")
+            socketio.sleep(60)
+
+    socketio.start_background_task(sweep)

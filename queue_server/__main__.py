@@ -1,0 +1,3 @@
+from queue_server.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""The JSON API: thin views that parse with declared schemas, call one service, serialize."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Blueprint, request
+from pydantic import BaseModel
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass
+class Operation:
+    """One documented endpoint; the OpenAPI document is built from these."""
+    path: str
+    method: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    responses: dict[int, tuple[str, type[BaseModel] | None]]
+    auth: str
+    name: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def parse_body(model: type[BaseModel]) -> BaseModel:
+    data = request.get_data(cache=True) or b"{}"
+    return model.model_validate_json(data)
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    return model.model_validate(request.args.to_dict())
+
+
+def endpoint(rule: str, method: str, summary: str, tag: str, *, body: type[BaseModel] | None = None,
+             query: type[BaseModel] | None = None,
+             responses: dict[int, tuple[str, type[BaseModel] | None]] | None = None,
+             auth: str = "none", headers: dict[str, str] | None = None) -> Callable:
+    """Registers a view on the API blueprint and records its schemas for the OpenAPI document."""
+    def decorate(fn: Callable) -> Callable:
+        OPERATIONS.append(Operation(bp.url_prefix + rule, method.lower(), summary, tag, body, query,
+                                    responses or {}, auth, fn.__name__, headers or {}))
+
+        @functools.wraps(fn)
+        def view(**kwargs):  # noqa: ANN003, ANN202
+            if body is not None:
+                kwargs["body"] = parse_body(body)
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            return fn(**kwargs)
+
+        bp.add_url_rule(rule, fn.__name__, view, methods=[method])
+        return view
+    return decorate
+
+
+def services():  # noqa: ANN201
+    from flask import current_app
+    return current_app.extensions["motcua"]
+
+
+from . import auth, counters, display, tickets  # noqa: E402,F401  (register the views)

@@ -1,0 +1,152 @@
+"""Declared request and response shapes; validation and the OpenAPI document both use them."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
+Lang = Literal["vi", "en"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+
+class TicketCreate(Strict):
+    service: Code = Field(description="Service code, e.g. HOTICH")
+    priority: Code | None = Field(None, description="Priority group code, or null")
+    kiosk: Code | None = Field(None, description="Kiosk identifier that asked for the ticket")
+    lang: Lang = "vi"
+    office: Code | None = Field(None, description="Office code; the default office when absent")
+
+
+class Ticket(BaseModel):
+    id: int
+    number: str = Field(description="The printed number, e.g. A025 or 1025")
+    service: str
+    status: Literal["waiting", "called", "finished", "no_show", "transferred", "expired"]
+    priority: bool
+    position: int | None = Field(None, description="People waiting ahead")
+    estimated_wait_s: int | None = None
+    issued_at: str
+    called_at: str | None = None
+    finished_at: str | None = None
+    business_date: str
+    counter: int | None = Field(None, description="Counter number once called")
+    recall_count: int = 0
+    session: str
+    track_url: str | None = None
+    transferred_to: int | None = None
+
+
+class TokenRequest(Strict):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class TokenResponse(BaseModel):
+    token: str
+    expires_in: int
+    user: dict
+
+
+class DeviceTokenRequest(Strict):
+    kind: Literal["kiosk", "display", "agent", "rating"]
+    code: Code
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class DeviceTokenResponse(BaseModel):
+    token: str
+    kind: str
+    code: str
+
+
+class CallNumber(Strict):
+    number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{0,3}[0-9]{1,7}$")]
+
+
+class Transfer(Strict):
+    service: Code
+
+
+class Pause(Strict):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class CounterInfo(BaseModel):
+    id: int
+    number: int
+    name: str
+    name_en: str
+    state: Literal["active", "paused", "offline"]
+    reason: str | None = None
+
+
+class QueueInfo(BaseModel):
+    service: str
+    name_vi: str
+    name_en: str
+    waiting: int
+    longest_wait_s: int
+    next: list[dict]
+
+
+class CounterState(BaseModel):
+    counter: CounterInfo
+    current: Ticket | None
+    queues: list[QueueInfo]
+    services: list[dict]
+    server_time: str
+    seq: int
+
+
+class ServiceInfo(BaseModel):
+    code: str
+    name_vi: str
+    name_en: str
+    numbering: Literal["prefix", "block"]
+    prefix: str | None
+    block: int | None
+    waiting: int
+    active: bool
+    open_now: bool
+    limit_reached: bool
+    daily_limit: int | None
+    opening_hours: dict
+
+
+class ServiceList(BaseModel):
+    office: dict
+    business_date: str
+    services: list[ServiceInfo]
+    priority_groups: list[dict]
+
+
+class DisplayState(BaseModel):
+    seq: int = Field(description="Office event sequence this snapshot reflects")
+    office: dict
+    business_date: str
+    server_time: str
+    counters: list[dict]
+    recent_calls: list[dict]
+    waiting: list[dict]
+
+
+class OfficeQuery(Strict):
+    model_config = ConfigDict(extra="ignore", strict=False)
+    office: Code | None = None
+    lang: Lang | None = None
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    message_vi: str
+    message_en: str
+    details: list | dict | None = None
+
+
+class Error(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,163 @@
+"""`motcua`: database, demo data, users, device tokens, and running the server."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+
+from . import config as settings
+from .domain.clock import SystemClock
+from .domain.errors import DomainError
+from .domain.model import DeviceKind, Role
+from .persistence import schema
+from .persistence.database import Database
+from .services.auth import AuthService
+from .services.demo import DEMO_KIOSK, DEMO_PASSWORD, STAFF, load_demo
+
+
+def _db() -> Database:
+    return Database(settings.from_environment()["DATABASE_URL"])
+
+
+@click.group()
+def main() -> None:
+    """Một Cửa Queue: queue management for one-stop administrative offices."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or bring it to the current schema (keeps data)."""
+    database = _db()
+    schema.upgrade(database)
+    click.echo(f"database at schema {schema.current_revision(database)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    database = _db()
+    click.echo(f"current {schema.current_revision(database)}, head {schema.head_revision(database)}")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo office (services A–H, counters 1–5, staff). Does nothing if present."""
+    database = _db()
+    schema.upgrade(database)
+    created = load_demo(database, AuthService(database, SystemClock()))
+    click.echo("demo office created" if created else "demo office already present; kept as is")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="staff")
+@click.option("--office", "office_code", default=None, help="Office code (default: the first office)")
+@click.option("--name", "full_name", default="")
+@click.option("--counter", "counters", multiple=True, type=int, help="Counter number (repeatable)")
+@click.password_option()
+def user_create(username: str, role: str, office_code: str | None, full_name: str, counters: tuple[int, ...],
+                password: str) -> None:
+    database = _db()
+    from .services.container import QueueServices
+    svc = QueueServices(database, SystemClock(), {})
+    try:
+        office_id = svc.office_id_by_code(office_code) if office_code else svc.default_office_id()
+        svc.auth.create_user(username, password, Role(role), office_id, full_name, list(counters))
+    except DomainError as exc:
+        raise click.ClickException(exc.message_en) from exc
+    click.echo(f"user {username} created ({role})")
+
+
+@user.command("password")
+@click.argument("username")
+@click.password_option()
+def user_password(username: str, password: str) -> None:
+    try:
+        AuthService(_db(), SystemClock()).set_password(username, password)
+    except DomainError as exc:
+        raise click.ClickException(exc.message_en) from exc
+    click.echo("password changed")
+
+
+@main.command("device-token")
+@click.argument("kind", type=click.Choice([k.value for k in DeviceKind]))
+@click.argument("code")
+@click.option("--office", "office_code", default=None)
+@click.option("--name", default="")
+def device_token(kind: str, code: str, office_code: str | None, name: str) -> None:
+    """Issue a token for a kiosk, display, agent or rating device; printed once."""
+    from .services.container import QueueServices
+    svc = QueueServices(_db(), SystemClock(), {})
+    try:
+        office_id = svc.office_id_by_code(office_code) if office_code else svc.default_office_id()
+        if office_id is None:
+            raise click.ClickException("no office exists yet; run `motcua demo` or create one")
+        click.echo(svc.auth.issue_device_token(office_id, DeviceKind(kind), code, name))
+    except DomainError as exc:
+        raise click.ClickException(exc.message_en) from exc
+
+
+def gunicorn_command(host: str, port: int) -> list[str]:
+    """One gevent worker: websockets are cheap greenlets, SQLite writes stay in one process."""
+    return [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+            "--worker-connections", "4000", "--no-control-socket", "--bind", f"{host}:{port}",
+            "--graceful-timeout", "5", "--access-logfile", "-" if os.environ.get("ACCESS_LOG") else "/dev/null",
+            "queue_server.wsgi:app"]
+
+
+@main.command()
+def serve() -> None:
+    """Run the server under gunicorn (HOST/PORT from the environment)."""
+    where = settings.server_settings()
+    os.execv(sys.executable, gunicorn_command(where["host"], where["port"]))
+
+
+@main.command("run-demo")
+def run_demo() -> None:
+    """What `make run` does: database, demo office, server; Ctrl-C stops everything."""
+    database = _db()
+    schema.upgrade(database)
+    load_demo(database, AuthService(database, SystemClock()))
+    where = settings.server_settings()
+    base = f"http://{where['host']}:{where['port']}"
+    children = [subprocess.Popen(gunicorn_command(where["host"], where["port"]))]
+    click.echo(f"""
+  Một Cửa Queue is starting at {base}
+    start page       {base}/
+    counter console  {base}/counter
+    API document     {base}/api/openapi.json
+  Demo sign-in (demo only, change before real use): admin / {DEMO_PASSWORD}, \
+{', '.join(u for u, _, _ in STAFF)} / {DEMO_PASSWORD}
+  Demo kiosk device: {DEMO_KIOSK}.  Press Ctrl-C to stop.
+""")
+
+    def stop(*_args: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop()

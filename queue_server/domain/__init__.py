@@ -1,0 +1,1 @@
+"""Pure domain of the queue: no I/O, no framework, standard library only."""

@@ -1,0 +1,102 @@
+"""One error shape for the whole API, and the one mapping from domain errors to HTTP codes."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .domain import errors as de
+from .i18n import request_lang
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    de.InvalidInput: 422,
+    de.Unauthorized: 401,
+    de.Forbidden: 403,
+    de.NotFound: 404,
+    de.Conflict: 409,
+    de.Unavailable: 409,
+    de.RateLimited: 429,
+}
+
+HTTP_MESSAGES = {
+    400: ("Yêu cầu không hợp lệ.", "Bad request."),
+    401: ("Cần đăng nhập.", "Sign-in required."),
+    403: ("Không có quyền thực hiện thao tác này.", "You may not do this."),
+    404: ("Không tìm thấy địa chỉ này.", "This address does not exist."),
+    405: ("Phương thức không được hỗ trợ ở địa chỉ này.", "This method is not allowed here."),
+    413: ("Dữ liệu gửi lên quá lớn.", "The request body is too large."),
+    415: ("Kiểu dữ liệu không được hỗ trợ; hãy gửi JSON.", "Unsupported media type; send JSON."),
+    429: ("Quá nhiều yêu cầu. Vui lòng thử lại sau.", "Too many requests. Please try again later."),
+    500: ("Lỗi máy chủ. Vui lòng thử lại.", "Server error. Please try again."),
+    503: ("Máy chủ tạm thời không sẵn sàng. Vui lòng thử lại sau ít phút.",
+          "The server is temporarily unavailable. Please try again in a few minutes."),
+}
+
+
+def error_response(status: int, code: str, message_vi: str, message_en: str, details=None):  # noqa: ANN001, ANN201
+    lang = request_lang()
+    body = {"error": {"code": code, "message": message_en if lang == "en" else message_vi,
+                      "message_vi": message_vi, "message_en": message_en}}
+    if details:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    if status == 429 and isinstance(details, dict) and "retry_after_s" in details:
+        response.headers["Retry-After"] = str(details["retry_after_s"])
+    return response
+
+
+def validation_response(exc: ValidationError):  # noqa: ANN201
+    problems = exc.errors(include_url=False, include_context=False, include_input=False)
+    if any(p["type"] == "json_invalid" for p in problems):
+        return error_response(400, "malformed_json", "Dữ liệu JSON không đúng cú pháp.",
+                              "The request body is not valid JSON.")
+    details = [{"field": ".".join(str(x) for x in p["loc"]) or "(body)", "problem": p["msg"]} for p in problems]
+    fields = ", ".join(d["field"] for d in details)
+    return error_response(422, "invalid_input", f"Dữ liệu không hợp lệ ở trường: {fields}.",
+                          f"Invalid data in: {fields}.", details)
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/healthz", "/metrics")) or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(de.DomainError)
+    def _domain(exc: de.DomainError):  # noqa: ANN202
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        return error_response(status, exc.code, exc.message_vi, exc.message_en, exc.details or None)
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):  # noqa: ANN202
+        return validation_response(exc)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):  # noqa: ANN202
+        return error_response(400, "csrf_failed", "Phiên làm việc đã hết hạn, vui lòng tải lại trang.",
+                              "The session form token is missing or expired; reload the page.")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # noqa: ANN202
+        if not wants_json():
+            return exc
+        vi, en = HTTP_MESSAGES.get(exc.code or 500, (exc.name, exc.name))
+        return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), vi, en)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError):  # noqa: ANN202
+        log.error("database unavailable: %s", exc)
+        vi, en = HTTP_MESSAGES[503]
+        return error_response(503, "database_unavailable", vi, en)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # noqa: ANN202
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        vi, en = HTTP_MESSAGES[500]
+        return error_response(500, "internal_error", vi, en)

@@ -1,0 +1,58 @@
+"""Language choice for pages and API messages: Vietnamese first, English on request."""
+from __future__ import annotations
+
+from flask import g, request
+
+LANGS = ("vi", "en")
+
+
+def request_lang() -> str:
+    """?lang= wins, then the `lang` cookie, then Accept-Language; Vietnamese by default."""
+    cached = getattr(g, "lang", None)
+    if cached:
+        return cached
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    if lang not in LANGS:
+        best = request.accept_languages.best_match(LANGS)
+        lang = best if best == "en" and not request.accept_languages.best_match(["vi"]) else "vi"
+    g.lang = lang
+    return lang
+
+
+# Page texts: every citizen- or staff-facing string exists in Vietnamese and English.
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_name": ("Một Cửa Queue", "Một Cửa Queue"),
+    "tagline": ("Hệ thống xếp hàng và ki-ốt tự phục vụ cho Bộ phận Một cửa",
+                "Queue and self-service kiosks for one-stop offices"),
+    "counter_console": ("Bàn làm việc tại quầy", "Counter console"),
+    "api_doc": ("Tài liệu API (OpenAPI)", "API document (OpenAPI)"),
+    "sign_in": ("Đăng nhập", "Sign in"),
+    "sign_out": ("Đăng xuất", "Sign out"),
+    "username": ("Tên đăng nhập", "Username"),
+    "password": ("Mật khẩu", "Password"),
+    "track_title": ("Theo dõi số thứ tự", "Track your number"),
+    "ticket_not_found": ("Không tìm thấy phiếu. Vui lòng kiểm tra lại mã QR trên phiếu.",
+                         "Ticket not found. Please check the QR code on your ticket."),
+    "your_number": ("Số của bạn", "Your number"),
+    "service": ("Dịch vụ", "Service"),
+    "people_ahead": ("Số người chờ trước", "People ahead"),
+    "estimated_wait": ("Thời gian chờ dự kiến", "Estimated wait"),
+    "minutes": ("phút", "min"),
+    "please_go_to": ("Mời đến quầy số", "Please go to counter"),
+    "status_waiting": ("Đang chờ gọi số", "Waiting to be called"),
+    "status_called": ("Đang được gọi", "Being called"),
+    "status_finished": ("Đã phục vụ xong. Xin cảm ơn!", "Served. Thank you!"),
+    "status_no_show": ("Đã gọi nhưng vắng mặt. Vui lòng liên hệ quầy.",
+                       "Called but absent. Please speak to a counter."),
+    "status_transferred": ("Đã chuyển sang dịch vụ khác, vui lòng chờ gọi tiếp.",
+                           "Moved to another service; please wait to be called."),
+    "status_expired": ("Phiếu đã hết hiệu lực.", "This ticket has expired."),
+    "live_offline": ("Mất kết nối — đang kết nối lại…", "Connection lost — reconnecting…"),
+    "keep_ticket": ("Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
+                    "Please keep your ticket and wait to be called. Thank you!"),
+}
+
+
+def t(key: str) -> str:
+    vi, en = TEXTS[key]
+    return en if request_lang() == "en" else vi

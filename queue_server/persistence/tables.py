@@ -1,0 +1,182 @@
+"""The schema. Alembic migrations under `migrations/` create it; nothing calls create_all."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+offices = sa.Table(
+    "offices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(40), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address", sa.String(300), nullable=False, server_default=""),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="Asia/Ho_Chi_Minh"),
+    sa.Column("agency_code", sa.String(35), nullable=True),
+    sa.Column("priority_policy", sa.String(16), nullable=False, server_default="strict"),
+    sa.Column("priority_interleave", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("kiosk_token_required", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("event_seq", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+services = sa.Table(
+    "services", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name_vi", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False),
+    sa.Column("numbering", sa.String(8), nullable=False, server_default="prefix"),
+    sa.Column("prefix", sa.String(3), nullable=True),
+    sa.Column("block", sa.Integer, nullable=True),
+    sa.Column("digits", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("daily_limit", sa.Integer, nullable=True),
+    sa.Column("opening_hours", sa.JSON, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("avg_service_s", sa.Integer, nullable=False, server_default="300"),
+    sa.UniqueConstraint("office_id", "code"),
+)
+
+counters = sa.Table(
+    "counters", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False, server_default=""),
+    sa.Column("state", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("state_reason", sa.String(200), nullable=True),
+    sa.Column("current_ticket_id", sa.Integer, nullable=True),
+    sa.Column("regular_streak", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("led_address", sa.Integer, nullable=True),
+    sa.UniqueConstraint("office_id", "number"),
+)
+
+counter_services = sa.Table(
+    "counter_services", metadata,
+    sa.Column("counter_id", sa.Integer, sa.ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rank", sa.Integer, nullable=False, server_default="0"),
+)
+
+priority_groups = sa.Table(
+    "priority_groups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name_vi", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("office_id", "code"),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("full_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+user_counters = sa.Table(
+    "user_counters", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("counter_id", sa.Integer, sa.ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+)
+
+devices = sa.Table(
+    "devices", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("settings", sa.JSON, nullable=True),
+    sa.Column("last_seen_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("office_id", "code"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=True),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index(None, "username", "at"),
+    sa.Index(None, "address", "at"),
+)
+
+daily_sequences = sa.Table(
+    "daily_sequences", metadata,
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), primary_key=True),
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("last_seq", sa.Integer, nullable=False),
+)
+
+tickets = sa.Table(
+    "tickets", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    # seq is set on issued tickets; the waiting copy made by a transfer has none.
+    sa.Column("seq", sa.Integer, nullable=True),
+    sa.Column("number", sa.String(16), nullable=False),
+    sa.Column("priority_group_id", sa.Integer, sa.ForeignKey("priority_groups.id"), nullable=True),
+    sa.Column("is_priority", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("counter_id", sa.Integer, sa.ForeignKey("counters.id"), nullable=True),
+    sa.Column("served_by", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("kiosk", sa.String(64), nullable=True),
+    sa.Column("lang", sa.String(2), nullable=False, server_default="vi"),
+    sa.Column("session", sa.String(8), nullable=False),
+    sa.Column("track_token", sa.String(32), nullable=True, unique=True),
+    sa.Column("idempotency_key", sa.String(80), nullable=True),
+    sa.Column("origin_ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
+    sa.Column("transferred_to_id", sa.Integer, nullable=True),
+    sa.Column("issued_at", sa.DateTime, nullable=False),
+    sa.Column("queued_at", sa.DateTime, nullable=False),
+    sa.Column("called_at", sa.DateTime, nullable=True),
+    sa.Column("recall_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.UniqueConstraint("service_id", "business_date", "seq"),
+    sa.UniqueConstraint("office_id", "idempotency_key"),
+    sa.Index(None, "office_id", "business_date", "status", "service_id"),
+    sa.Index(None, "office_id", "business_date", "number"),
+)
+
+ticket_actions = sa.Table(
+    "ticket_actions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("counter_id", sa.Integer, nullable=True),
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("detail", sa.String(200), nullable=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index(None, "ticket_id"),
+)

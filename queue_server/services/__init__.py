@@ -1,0 +1,1 @@
+"""Application services: they orchestrate the domain, the database and the event bus."""

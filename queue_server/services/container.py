@@ -1,0 +1,36 @@
+"""Every application service, built once by the composition root and shared."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from ..domain.clock import Clock
+from ..persistence.database import Database
+from ..persistence.tables import offices
+from .auth import AuthService
+from .bus import EventBus
+from .counters import CounterService
+from .display import DisplayService
+from .offices import office_by_code
+from .tickets import TicketService
+
+
+class QueueServices:
+    def __init__(self, db: Database, clock: Clock, config: dict) -> None:
+        self.db = db
+        self.clock = clock
+        self.config = config
+        self.bus = EventBus()
+        self.auth = AuthService(db, clock, timedelta(seconds=config.get("USER_TOKEN_TTL_S", 43200)))
+        self.tickets = TicketService(db, clock, self.bus)
+        self.counters = CounterService(db, clock, self.bus)
+        self.display = DisplayService(db, clock)
+
+    def office_id_by_code(self, code: str) -> int:
+        with self.db.read() as conn:
+            return office_by_code(conn, code).id
+
+    def default_office_id(self) -> int | None:
+        with self.db.read() as conn:
+            return conn.execute(sa.select(offices.c.id).order_by(offices.c.id).limit(1)).scalar()

@@ -1,0 +1,123 @@
+"""Reading an office's configuration (offices, services, counters) as domain objects."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from ..domain.errors import NotFound
+from ..domain.model import NumberingRule, NumberingStyle, PriorityPolicy, Service
+from ..domain.ordering import PriorityRule
+from ..persistence.tables import counter_services, counters, offices, priority_groups, services
+
+
+@dataclass(frozen=True)
+class Office:
+    id: int
+    code: str
+    name: str
+    name_en: str
+    address: str
+    timezone: str
+    priority: PriorityRule
+    kiosk_token_required: bool
+
+    def display_name(self, lang: str) -> str:
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+def _office(row: RowMapping) -> Office:
+    return Office(
+        id=row["id"], code=row["code"], name=row["name"], name_en=row["name_en"],
+        address=row["address"], timezone=row["timezone"],
+        priority=PriorityRule(PriorityPolicy(row["priority_policy"]), row["priority_interleave"]),
+        kiosk_token_required=bool(row["kiosk_token_required"]),
+    )
+
+
+def get_office(conn: Connection, office_id: int) -> Office:
+    row = conn.execute(sa.select(offices).where(offices.c.id == office_id)).mappings().first()
+    if row is None:
+        raise NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
+    return _office(row)
+
+
+def office_by_code(conn: Connection, code: str) -> Office:
+    row = conn.execute(sa.select(offices).where(offices.c.code == code)).mappings().first()
+    if row is None:
+        raise NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
+    return _office(row)
+
+
+def default_office(conn: Connection) -> Office:
+    row = conn.execute(sa.select(offices).order_by(offices.c.id).limit(1)).mappings().first()
+    if row is None:
+        raise NotFound("Chưa cấu hình cơ quan nào. Hãy chạy `motcua demo` hoặc tạo cơ quan.",
+                       "No office is configured yet. Run `motcua demo` or create an office.",
+                       code="office_not_found")
+    return _office(row)
+
+
+def service_from_row(row: RowMapping) -> Service:
+    return Service(
+        id=row["id"], office_id=row["office_id"], code=row["code"],
+        name_vi=row["name_vi"], name_en=row["name_en"],
+        numbering=NumberingRule(NumberingStyle(row["numbering"]), row["prefix"], row["block"], row["digits"]),
+        daily_limit=row["daily_limit"],
+        opening_hours={k: [tuple(w) for w in v] for k, v in (row["opening_hours"] or {}).items()},
+        active=bool(row["active"]), position=row["position"], avg_service_s=row["avg_service_s"],
+    )
+
+
+def service_by_code(conn: Connection, office_id: int, code: str) -> Service:
+    row = conn.execute(
+        sa.select(services).where(services.c.office_id == office_id, services.c.code == code)
+    ).mappings().first()
+    if row is None:
+        raise NotFound(f"Không có dịch vụ với mã «{code}».", f"There is no service with code “{code}”.",
+                       code="service_not_found")
+    return service_from_row(row)
+
+
+def list_services(conn: Connection, office_id: int) -> list[Service]:
+    rows = conn.execute(
+        sa.select(services).where(services.c.office_id == office_id)
+        .order_by(services.c.position, services.c.id)
+    ).mappings()
+    return [service_from_row(r) for r in rows]
+
+
+def counter_row(conn: Connection, counter_id: int) -> RowMapping:
+    row = conn.execute(sa.select(counters).where(counters.c.id == counter_id)).mappings().first()
+    if row is None:
+        raise NotFound("Không tìm thấy quầy.", "Counter not found.", code="counter_not_found")
+    return row
+
+
+def counter_service_codes(conn: Connection, counter_id: int) -> list[str]:
+    return list(conn.execute(
+        sa.select(services.c.code).join(counter_services, counter_services.c.service_id == services.c.id)
+        .where(counter_services.c.counter_id == counter_id).order_by(counter_services.c.rank)
+    ).scalars())
+
+
+def priority_group_id(conn: Connection, office_id: int, code: str) -> int:
+    gid = conn.execute(
+        sa.select(priority_groups.c.id).where(priority_groups.c.office_id == office_id,
+                                              priority_groups.c.code == code,
+                                              priority_groups.c.active.is_(True))
+    ).scalar()
+    if gid is None:
+        raise NotFound(f"Không có nhóm ưu tiên «{code}».", f"There is no priority group “{code}”.",
+                       code="priority_group_not_found")
+    return gid
+
+
+def list_priority_groups(conn: Connection, office_id: int) -> list[dict]:
+    rows = conn.execute(
+        sa.select(priority_groups).where(priority_groups.c.office_id == office_id,
+                                         priority_groups.c.active.is_(True))
+        .order_by(priority_groups.c.position, priority_groups.c.id)
+    ).mappings()
+    return [{"code": r["code"], "name_vi": r["name_vi"], "name_en": r["name_en"]} for r in rows]

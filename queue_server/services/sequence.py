@@ -1,0 +1,30 @@
+"""Per-office event sequence numbers, allocated inside the transaction that made the change.
+
+The office row is updated last in every write transaction, so the lock it takes is short,
+and the numbers follow commit order: a client that sees a gap knows it missed something.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..domain.events import Event
+from ..persistence.tables import offices
+
+
+def allocate(conn: Connection, office_id: int, pending: list[tuple[str, dict, bool]]) -> list[Event]:
+    """Turns (name, data, staff_only) triples into numbered events."""
+    if not pending:
+        return []
+    last = conn.execute(
+        sa.update(offices).where(offices.c.id == office_id)
+        .values(event_seq=offices.c.event_seq + len(pending))
+        .returning(offices.c.event_seq)
+    ).scalar_one()
+    first = last - len(pending) + 1
+    return [Event(name=name, office_id=office_id, seq=first + i, data=data, staff_only=staff)
+            for i, (name, data, staff) in enumerate(pending)]
+
+
+def current(conn: Connection, office_id: int) -> int:
+    return conn.execute(sa.select(offices.c.event_seq).where(offices.c.id == office_id)).scalar_one()

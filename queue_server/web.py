@@ -1,0 +1,83 @@
+"""Server-rendered pages: sign-in, the counter console, ticket tracking, the start page."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+
+from .domain.errors import DomainError
+from .i18n import request_lang
+from .identity import csrf
+
+bp = Blueprint("web", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return url_for("web.counter")
+
+
+@bp.after_app_request
+def _remember_lang(response):  # noqa: ANN001, ANN202
+    if request.args.get("lang") in ("vi", "en"):
+        response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+@bp.get("/")
+def index():  # noqa: ANN201
+    return render_template("index.html")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # noqa: ANN201
+    error = None
+    status = 200
+    if request.method == "POST":
+        csrf.protect()
+        svc = current_app.extensions["motcua"]
+        try:
+            principal = svc.auth.login(request.form.get("username", "")[:64], request.form.get("password", "")[:200],
+                                       request.remote_addr or "?")
+        except DomainError as exc:
+            error = exc.message(request_lang())
+            status = 429 if exc.code == "too_many_attempts" else 401
+        else:
+            session.clear()
+            session["user_id"] = principal.user_id
+            session.permanent = False
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", error=error, next=request.args.get("next", "")), status
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201
+    csrf.protect()
+    session.clear()
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/counter")
+def counter():  # noqa: ANN201
+    if not session.get("user_id"):
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    svc = current_app.extensions["motcua"]
+    try:
+        principal = svc.auth.user_principal(session["user_id"])
+    except DomainError:
+        session.clear()
+        return redirect(url_for("web.login"))
+    return render_template("counter.html", user=principal)
+
+
+@bp.get("/t/<token>")
+def track(token: str):  # noqa: ANN201
+    svc = current_app.extensions["motcua"]
+    if len(token) > 64:
+        return render_template("track.html", ticket=None), 404
+    try:
+        ticket = svc.tickets.get_by_token(token)
+    except DomainError:
+        return render_template("track.html", ticket=None), 404
+    return render_template("track.html", ticket=ticket, token=token)
