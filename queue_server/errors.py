@@ -64,7 +64,8 @@ def validation_response(exc: ValidationError):  # noqa: ANN201
 
 
 def wants_json() -> bool:
-    return request.path.startswith(("/api/", "/healthz", "/metrics")) or request.accept_mimetypes.best == "application/json"
+    return (request.path.startswith(("/api/", "/healthz", "/metrics"))
+            or request.accept_mimetypes.best == "application/json")
 
 
 def init_app(app: Flask) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, request, session
-from flask_socketio import SocketIO, join_room
 from flask_socketio import ConnectionRefusedError as Refused
+from flask_socketio import SocketIO, join_room
 
 from .domain import errors as de
 from .domain import events as ev

@@ -34,6 +34,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The demo office loaded once (password hashing is deliberately slow), copied per test."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    load_demo(db, AuthService(db, ManualClock(datetime(2026, 11, 23, 8, 0, tzinfo=VN))))
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "motcua.db"
@@ -93,9 +106,12 @@ def db(sqlite_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def demo_db(db: Database, clock: ManualClock) -> Database:
-    load_demo(db, AuthService(db, clock))
-    return db
+def demo_db(tmp_path: Path, demo_template: Path) -> Iterator[Database]:
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

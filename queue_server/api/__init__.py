@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from flask import Blueprint, request
 from pydantic import BaseModel
 
+from ..domain.errors import Forbidden, Unauthorized
+from ..domain.model import Role
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -21,7 +24,7 @@ class Operation:
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     responses: dict[int, tuple[str, type[BaseModel] | None]]
-    auth: str
+    access: str
     name: str
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -41,14 +44,16 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 def endpoint(rule: str, method: str, summary: str, tag: str, *, body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None,
              responses: dict[int, tuple[str, type[BaseModel] | None]] | None = None,
-             auth: str = "none", headers: dict[str, str] | None = None) -> Callable:
+             access: str = "none", headers: dict[str, str] | None = None) -> Callable:
     """Registers a view on the API blueprint and records its schemas for the OpenAPI document."""
     def decorate(fn: Callable) -> Callable:
         OPERATIONS.append(Operation(bp.url_prefix + rule, method.lower(), summary, tag, body, query,
-                                    responses or {}, auth, fn.__name__, headers or {}))
+                                    responses or {}, access, fn.__name__, headers or {}))
 
         @functools.wraps(fn)
         def view(**kwargs):  # noqa: ANN003, ANN202
+            if access != "none":   # who is asking comes before what they ask
+                authorize(access)
             if body is not None:
                 kwargs["body"] = parse_body(body)
             if query is not None:
@@ -58,6 +63,18 @@ def endpoint(rule: str, method: str, summary: str, tag: str, *, body: type[BaseM
         bp.add_url_rule(rule, fn.__name__, view, methods=[method])
         return view
     return decorate
+
+
+def authorize(level: str) -> None:
+    from ..identity import current_principal, staff_principal
+    if level == "any":
+        if current_principal().kind == "anonymous":
+            raise Unauthorized("Cần đăng nhập.", "Sign-in required.", code="login_required")
+        return
+    principal = staff_principal()
+    if level == "admin" and principal.role is not Role.ADMIN:
+        raise Forbidden("Chỉ quản trị viên được thực hiện thao tác này.", "Only admins may do this.",
+                        code="admin_only")
 
 
 def services():  # noqa: ANN201

@@ -18,13 +18,13 @@ def _ticket(view: dict | None):  # noqa: ANN202
     return with_track_url(view)
 
 
-@endpoint("/counters", "GET", "Counters the signed-in user may act at", "counters", auth="staff",
+@endpoint("/counters", "GET", "Counters the signed-in user may act at", "counters", access="staff",
           responses={200: ("Counters", None), 401: ERRORS[401]})
 def list_counters():  # noqa: ANN201
     return {"counters": services().counters.counters_for(staff_principal())}
 
 
-@endpoint("/counters/<int:counter_id>", "GET", "What the counter console shows", "counters", auth="staff",
+@endpoint("/counters/<int:counter_id>", "GET", "What the counter console shows", "counters", access="staff",
           responses={200: ("Counter state", CounterState), **ERRORS})
 def counter_state(counter_id: int):  # noqa: ANN201
     state = services().counters.state(counter_id, staff_principal())
@@ -34,51 +34,51 @@ def counter_state(counter_id: int):  # noqa: ANN201
 
 
 @endpoint("/counters/<int:counter_id>/call-next", "POST", "Finish the current ticket and call the next one",
-          "counters", auth="staff", responses={200: ("The called ticket", Ticket), 204: ("Nobody waits", None),
+          "counters", access="staff", responses={200: ("The called ticket", Ticket), 204: ("Nobody waits", None),
                                                **ERRORS})
 def call_next(counter_id: int):  # noqa: ANN201
     return _ticket(services().counters.call_next(counter_id, staff_principal()))
 
 
-@endpoint("/counters/<int:counter_id>/recall", "POST", "Call the current ticket again", "counters", auth="staff",
+@endpoint("/counters/<int:counter_id>/recall", "POST", "Call the current ticket again", "counters", access="staff",
           responses={200: ("The recalled ticket", Ticket), **ERRORS})
 def recall(counter_id: int):  # noqa: ANN201
     return _ticket(services().counters.recall(counter_id, staff_principal()))
 
 
 @endpoint("/counters/<int:counter_id>/call", "POST", "Call a given number (waiting, or missed earlier)",
-          "counters", auth="staff", body=CallNumber,
+          "counters", access="staff", body=CallNumber,
           responses={200: ("The called ticket", Ticket), 422: ("Invalid number", Error), **ERRORS})
 def call_number(counter_id: int, body: CallNumber):  # noqa: ANN201
     return _ticket(services().counters.call_number(counter_id, body.number, staff_principal()))
 
 
 @endpoint("/counters/<int:counter_id>/no-show", "POST", "Mark the current ticket as not present", "counters",
-          auth="staff", responses={200: ("The ticket", Ticket), **ERRORS})
+          access="staff", responses={200: ("The ticket", Ticket), **ERRORS})
 def no_show(counter_id: int):  # noqa: ANN201
     return _ticket(services().counters.no_show(counter_id, staff_principal()))
 
 
 @endpoint("/counters/<int:counter_id>/transfer", "POST", "Send the current ticket to another service's queue",
-          "counters", auth="staff", body=Transfer,
+          "counters", access="staff", body=Transfer,
           responses={200: ("The transferred ticket", Ticket), 422: ("Invalid input", Error), **ERRORS})
 def transfer(counter_id: int, body: Transfer):  # noqa: ANN201
     return _ticket(services().counters.transfer(counter_id, body.service, staff_principal()))
 
 
 @endpoint("/counters/<int:counter_id>/finish", "POST", "Finish serving the current ticket", "counters",
-          auth="staff", responses={200: ("The finished ticket", Ticket), **ERRORS})
+          access="staff", responses={200: ("The finished ticket", Ticket), **ERRORS})
 def finish(counter_id: int):  # noqa: ANN201
     return _ticket(services().counters.finish(counter_id, staff_principal()))
 
 
-@endpoint("/counters/<int:counter_id>/pause", "POST", "Pause the counter with a reason", "counters", auth="staff",
+@endpoint("/counters/<int:counter_id>/pause", "POST", "Pause the counter with a reason", "counters", access="staff",
           body=Pause, responses={200: ("Counter state", CounterState), 422: ("Invalid input", Error), **ERRORS})
 def pause(counter_id: int, body: Pause):  # noqa: ANN201
     return services().counters.pause(counter_id, body.reason, staff_principal())
 
 
-@endpoint("/counters/<int:counter_id>/resume", "POST", "Resume a paused counter", "counters", auth="staff",
+@endpoint("/counters/<int:counter_id>/resume", "POST", "Resume a paused counter", "counters", access="staff",
           responses={200: ("Counter state", CounterState), **ERRORS})
 def resume(counter_id: int):  # noqa: ANN201
     return services().counters.resume(counter_id, staff_principal())

@@ -62,8 +62,8 @@ def build(version: str) -> dict:
             if model is not None:
                 response["content"] = {"application/json": {"schema": _register(spec, model, "serialization")}}
             operation["responses"][str(status)] = response
-        if op.auth in SECURITY:
-            operation["security"] = SECURITY[op.auth]
+        if op.access in SECURITY:
+            operation["security"] = SECURITY[op.access]
         paths.setdefault(path, {})[op.method] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

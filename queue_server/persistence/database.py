@@ -18,7 +18,7 @@ class Database:
     On PostgreSQL the services use row locks (`FOR UPDATE`, `SKIP LOCKED`).
     """
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, pool_size: int = 16, max_overflow: int = 64) -> None:
         self.url = sa.make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgres = self.url.get_backend_name() == "postgresql"
@@ -27,9 +27,9 @@ class Database:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(connect_args={"check_same_thread": False, "timeout": 30},
-                          pool_size=16, max_overflow=48)
+                          pool_size=pool_size, max_overflow=max_overflow)
         else:
-            kwargs.update(pool_size=16, max_overflow=48, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
         self.engine: Engine = sa.create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

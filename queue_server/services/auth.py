@@ -114,7 +114,8 @@ class AuthService:
             if by_user >= MAX_FAILURES_PER_USER or by_address >= MAX_FAILURES_PER_ADDRESS:
                 raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
                                   "Too many failed sign-ins. Please try again in 15 minutes.",
-                                  code="too_many_attempts", details={"retry_after_s": int(LOGIN_WINDOW.total_seconds())})
+                                  code="too_many_attempts",
+                                  details={"retry_after_s": int(LOGIN_WINDOW.total_seconds())})
             row = conn.execute(sa.select(users).where(users.c.username == username)).mappings().first()
         valid = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
         if row is None or not valid or not row["active"]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from ..domain import events as ev
-from ..domain.clock import Clock, business_date, from_utc_naive, to_utc_naive
+from ..domain.clock import Clock, business_date, to_utc_naive
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import CounterState, TicketStatus, can_transition
 from ..domain.ordering import class_preference, next_streak
@@ -90,7 +90,8 @@ class CounterService:
             raise Conflict(f"Phiếu {ticket['number']} vừa được xử lý ở nơi khác.",
                            f"Ticket {ticket['number']} was just handled elsewhere.", code="ticket_taken")
 
-    def _close_current(self, conn: Connection, act: _Action, actor: Principal, target: TicketStatus) -> RowMapping | None:
+    def _close_current(self, conn: Connection, act: _Action, actor: Principal,
+                       target: TicketStatus) -> RowMapping | None:
         current_id = act.counter["current_ticket_id"]
         if current_id is None:
             return None
@@ -251,7 +252,8 @@ class CounterService:
                 office_id=ticket["office_id"], service_id=target.id, business_date=ticket["business_date"],
                 seq=None, number=ticket["number"], priority_group_id=ticket["priority_group_id"],
                 is_priority=ticket["is_priority"], status=WAITING, kiosk=ticket["kiosk"], lang=ticket["lang"],
-                session=ticket["session"], track_token=None, origin_ticket_id=ticket["origin_ticket_id"] or ticket["id"],
+                session=ticket["session"], track_token=None,
+                origin_ticket_id=ticket["origin_ticket_id"] or ticket["id"],
                 issued_at=ticket["issued_at"], queued_at=ticket["queued_at"],
             ).returning(tickets.c.id)).scalar_one()
             self._close_current(conn, act, actor, TicketStatus.TRANSFERRED)

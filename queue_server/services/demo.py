@@ -42,7 +42,7 @@ PRIORITY_GROUPS = [
     ("TRENHO", "Người đi cùng trẻ nhỏ", "People with young children"),
 ]
 
-STAFF = [("staff%d" % n, "Cán bộ quầy %d" % n, n) for n in range(1, 6)]
+STAFF = [(f"staff{n}", f"Cán bộ quầy {n}", n) for n in range(1, 6)]
 
 
 def load_demo(db: Database, auth: AuthService) -> bool:

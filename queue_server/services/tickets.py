@@ -11,6 +11,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import events as ev
 from ..domain.clock import Clock, business_date, from_utc_naive, local_time, to_utc_naive
@@ -109,6 +110,15 @@ class TicketService:
         return conn.execute(stmt).scalar_one()
 
     def issue(self, req: IssueRequest) -> dict:
+        try:
+            return self._issue(req)
+        except IntegrityError:
+            if not req.idempotency_key:
+                raise
+            # The same key raced itself on another connection: the winner's ticket is the answer.
+            return self._issue(req)
+
+    def _issue(self, req: IssueRequest) -> dict:
         now = self.clock.now()
         with self.db.write() as conn:
             office = (directory.get_office(conn, req.office_id) if req.office_id
@@ -120,11 +130,11 @@ class TicketService:
             service = directory.service_by_code(conn, office.id, req.service)
             if req.idempotency_key:
                 existing = conn.execute(
-                    sa.select(tickets).where(tickets.c.office_id == office.id,
-                                             tickets.c.idempotency_key == req.idempotency_key)
-                ).mappings().first()
+                    sa.select(tickets.c.id).where(tickets.c.office_id == office.id,
+                                                  tickets.c.idempotency_key == req.idempotency_key)
+                ).scalar()
                 if existing is not None:
-                    return {**self._get(conn, tickets.c.id == existing["id"], office.id), "replayed": True}
+                    return {**self._get(conn, tickets.c.id == existing, office.id), "replayed": True}
             if not service.active:
                 raise Unavailable(f"Dịch vụ «{service.name_vi}» tạm ngừng cấp số.",
                                   f"The service “{service.name_en}” is not issuing numbers at the moment.",
@@ -133,10 +143,12 @@ class TicketService:
             check_open(service.opening_hours, local, service.name_vi, service.name_en)
             group_id = directory.priority_group_id(conn, office.id, req.priority) if req.priority else None
             day = local.date()
+            self.estimator.estimate(conn, service.id, service.avg_service_s, day, 0)  # warm, outside the lock
+            # From here the service's sequence row is locked until commit: keep this part short.
             seq = self._upsert_sequence(conn, service.id, day)
             check_within_limit(service.numbering, service.daily_limit, seq)  # raising rolls the seq back
             stamp = to_utc_naive(now)
-            ticket_id = conn.execute(
+            row = conn.execute(
                 sa.insert(tickets).values(
                     office_id=office.id, service_id=service.id, business_date=day, seq=seq,
                     number=format_number(service.numbering, seq), priority_group_id=group_id,
@@ -144,9 +156,8 @@ class TicketService:
                     kiosk=req.kiosk, lang=req.lang, session=session_of_day(local),
                     track_token=secrets.token_urlsafe(16), idempotency_key=req.idempotency_key,
                     issued_at=stamp, queued_at=stamp,
-                ).returning(tickets.c.id)
-            ).scalar_one()
-            row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id)).mappings().one()
+                ).returning(*tickets.c)
+            ).mappings().one()
             view = self._issued_view(conn, row, service.code, service.avg_service_s)
             published = sequence.allocate(conn, office.id, [
                 (ev.TICKET_ISSUED, {"ticket": _public_event_ticket(view)}, False),

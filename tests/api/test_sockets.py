@@ -1,0 +1,88 @@
+"""Socket.IO: snapshot first, events to the right rooms, sequence numbers without gaps."""
+from queue_server.sockets import socketio
+
+
+def received(sio) -> list[tuple[str, dict]]:  # noqa: ANN001
+    return [(m["name"], m["args"][0]) for m in sio.get_received()]
+
+
+def test_snapshot_on_connect(app, client) -> None:  # noqa: ANN001
+    client.post("/api/v1/tickets", json={"service": "HOTICH"})
+    sio = socketio.test_client(app)
+    assert sio.is_connected()
+    (name, snap), = received(sio)
+    assert name == "snapshot"
+    assert snap["seq"] == 2 and len(snap["counters"]) == 5
+    assert next(w for w in snap["waiting"] if w["service"] == "HOTICH")["waiting"] == 1
+
+
+def test_events_reach_public_clients_in_order(app, client, api) -> None:  # noqa: ANN001
+    board = socketio.test_client(app)
+    received(board)
+    client.post("/api/v1/tickets", json={"service": "HOTICH"})
+    client.post("/api/v1/counters/1/call-next", headers=api.headers("staff1"))
+    events = received(board)
+    assert [n for n, _ in events] == ["ticket_issued", "queue_changed", "ticket_called", "queue_changed",
+                                      "counter_changed"]
+    assert [p["seq"] for _, p in events] == [1, 2, 3, 4, 5]
+    called = events[2][1]
+    assert called["ticket"]["number"] == "A001" and called["counter"] == 1 and called["office"] == 1
+
+
+def test_staff_clients_get_each_event_once(app, client, api) -> None:  # noqa: ANN001
+    staff = socketio.test_client(app, auth={"token": api.token("staff1")})
+    received(staff)
+    client.post("/api/v1/tickets", json={"service": "HOTICH"})
+    assert [n for n, _ in received(staff)] == ["ticket_issued", "queue_changed"]
+
+
+def test_resync_sends_a_fresh_snapshot(app, client) -> None:  # noqa: ANN001
+    board = socketio.test_client(app)
+    received(board)
+    client.post("/api/v1/tickets", json={"service": "DATDAI"})
+    received(board)
+    board.emit("resync")
+    (name, snap), = received(board)
+    assert name == "snapshot" and snap["seq"] == 2
+
+
+def test_tracking_room_gets_only_its_ticket(app, client, api) -> None:  # noqa: ANN001
+    mine = client.post("/api/v1/tickets", json={"service": "HOTICH"}).json
+    other = client.post("/api/v1/tickets", json={"service": "HOTICH"}).json
+    token = mine["track_url"].rsplit("/", 1)[1]
+    phone = socketio.test_client(app, auth={"track": token})
+    received(phone)
+    h = api.headers("staff1")
+    client.post("/api/v1/counters/1/call-next", headers=h)
+    calls = [p for n, p in received(phone) if n == "ticket_called"]
+    # The phone sits in the public room too (one copy) and in its ticket room (one copy).
+    assert {c["ticket"]["id"] for c in calls} == {mine["id"]}
+    client.post("/api/v1/counters/1/call-next", headers=h)
+    calls = [p for n, p in received(phone) if n == "ticket_called"]
+    assert [c["ticket"]["id"] for c in calls] == [other["id"]]
+
+
+def test_bad_token_is_refused(app) -> None:  # noqa: ANN001
+    sio = socketio.test_client(app, auth={"token": "not-a-token"})
+    assert not sio.is_connected()
+
+
+def test_unknown_office_is_refused(app) -> None:  # noqa: ANN001
+    sio = socketio.test_client(app, auth={"office": "nowhere"})
+    assert not sio.is_connected()
+
+
+def test_one_broken_listener_does_not_stop_the_others(app, client) -> None:  # noqa: ANN001
+    bus = app.extensions["motcua"].bus
+
+    def broken(event) -> None:  # noqa: ANN001
+        raise RuntimeError("listener failure")
+
+    unsubscribe = bus.subscribe(broken)
+    board = socketio.test_client(app)
+    received(board)
+    try:
+        assert client.post("/api/v1/tickets", json={"service": "HOTICH"}).status_code == 201
+        assert [n for n, _ in received(board)] == ["ticket_issued", "queue_changed"]
+    finally:
+        unsubscribe()

@@ -1,0 +1,53 @@
+"""The `motcua` command as an operator uses it, in a separate process with its own var/ folder."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from queue_server.persistence.database import Database
+from queue_server.persistence.tables import counters, services, users
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def motcua(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MOTCUA_VAR": str(tmp_path), "SECRET_KEY": "x"}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "queue_server", *args], env=env, cwd=ROOT, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_upgrade_demo_users_and_tokens(tmp_path: Path) -> None:
+    assert motcua(tmp_path, "db", "upgrade").returncode == 0
+    assert "created" in motcua(tmp_path, "demo").stdout
+    assert "kept as is" in motcua(tmp_path, "demo").stdout        # re-running keeps data
+    db = Database(f"sqlite:///{tmp_path / 'motcua.db'}")
+    with db.read() as conn:
+        prefixes = list(conn.execute(sa.select(services.c.prefix).order_by(services.c.position)).scalars())
+        assert prefixes == list("ABCDEFGH")
+        assert list(conn.execute(sa.select(counters.c.number).order_by(counters.c.number)).scalars()) == [1, 2, 3, 4, 5]
+        names = set(conn.execute(sa.select(users.c.username)).scalars())
+        assert names == {"admin", "staff1", "staff2", "staff3", "staff4", "staff5"}
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    made = motcua(tmp_path, "user", "create", "officer9", "--role", "staff", "--counter", "3",
+                  stdin="password-99\npassword-99\n")
+    assert made.returncode == 0, made.stderr
+    dup = motcua(tmp_path, "user", "create", "officer9", stdin="password-99\npassword-99\n")
+    assert dup.returncode != 0 and "taken" in dup.stderr
+    weak = motcua(tmp_path, "user", "create", "officer10", stdin="short\nshort\n")
+    assert weak.returncode != 0 and "8 characters" in weak.stderr
+    token = motcua(tmp_path, "device-token", "display", "board-1")
+    assert token.returncode == 0 and len(token.stdout.strip()) >= 40
+    bad = motcua(tmp_path, "device-token", "toaster", "x")
+    assert bad.returncode != 0
+    assert "head 0001" in motcua(tmp_path, "db", "current").stdout
+    db.dispose()
+
+
+def test_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", "from queue_server import create_app; create_app()"],
+                          env={**os.environ, "MOTCUA_VAR": str(tmp_path), "SECRET_KEY": "x"}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "motcua db upgrade" in done.stderr
