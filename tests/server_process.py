@@ -76,6 +76,8 @@ class ServerProcess:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
             self.proc.wait(timeout=15)
+        if getattr(self, "log", None):
+            self.log.close()
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
