@@ -1,7 +1,6 @@
-# Two commands: `make run` (demo office, server) and `make test` (the whole suite).
+# Two commands: `make run` (demo office, server, kiosk agent) and `make test` (the whole suite).
 VENV := .venv
 BIN := $(VENV)/bin
-export ESCPOS_CAPABILITIES_PICKLE_DIR := $(CURDIR)/var/escpos-cache
 
 .PHONY: run test lint bench clean
 
@@ -19,12 +18,11 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	touch $@
 
 run: $(VENV)/.runtime
-	@mkdir -p var/escpos-cache
+	./scripts/install-system-deps.sh runtime
 	$(BIN)/motcua run-demo
 
 test: $(VENV)/.dev
-	./scripts/install-test-system-deps.sh
-	@mkdir -p var/escpos-cache
+	./scripts/install-system-deps.sh test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     svc = QueueServices(db, clock or SystemClock(), app.config)
     app.extensions["motcua"] = svc
 
+
     from . import errors, metrics, sockets
     from .api import bp as api_bp
     from .api import openapi
@@ -65,6 +66,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
         return {"lang": request_lang(), "t": t, "version": __version__}
 
     if app.config["BACKGROUND_TASKS"]:
+        svc.printing.reset_presence()   # a fresh server process has no agents connected yet
         _start_background(app, svc)
     return app
 

@@ -6,8 +6,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 
 from . import config as settings
 from .domain.clock import SystemClock
@@ -15,8 +17,9 @@ from .domain.errors import DomainError
 from .domain.model import DeviceKind, Role
 from .persistence import schema
 from .persistence.database import Database
+from .persistence.tables import offices
 from .services.auth import AuthService
-from .services.demo import DEMO_KIOSK, DEMO_PASSWORD, STAFF, load_demo
+from .services.demo import DEMO_KIOSK, DEMO_OFFICE_CODE, DEMO_PASSWORD, STAFF, load_demo
 
 
 def _db() -> Database:
@@ -125,6 +128,24 @@ def serve() -> None:
     os.execv(sys.executable, gunicorn_command(where["host"], where["port"]))
 
 
+def _demo_agent_token(database: Database, var: Path) -> str:
+    """The demo agent's token, kept in var/ between runs so tokens do not pile up."""
+    path = var / "demo-agent.token"
+    auth = AuthService(database, SystemClock())
+    if path.exists():
+        try:
+            auth.principal_from_token(path.read_text().strip())
+            return path.read_text().strip()
+        except DomainError:
+            pass
+    with database.read() as conn:
+        office_id = conn.execute(sa.select(offices.c.id).where(offices.c.code == DEMO_OFFICE_CODE)).scalar_one()
+    token = auth.issue_device_token(office_id, DeviceKind.AGENT, f"agent-{DEMO_KIOSK}", "Tác tử ki-ốt 1")
+    path.write_text(token)
+    path.chmod(0o600)
+    return token
+
+
 @main.command("run-demo")
 def run_demo() -> None:
     """What `make run` does: database, demo office, server; Ctrl-C stops everything."""
@@ -133,15 +154,26 @@ def run_demo() -> None:
     load_demo(database, AuthService(database, SystemClock()))
     where = settings.server_settings()
     base = f"http://{where['host']}:{where['port']}"
+    var = Path(settings.from_environment()["VAR_DIR"])
+    printer_file, previews = var / f"printer-{DEMO_KIOSK}.bin", var / "tickets"
+    previews.mkdir(parents=True, exist_ok=True)
     children = [subprocess.Popen(gunicorn_command(where["host"], where["port"]))]
+    agent_env = {**os.environ, "MOTCUA_AGENT_TOKEN": _demo_agent_token(database, var)}
+    children.append(subprocess.Popen(
+        [sys.executable, "-m", "hardware.agent", "--server", base, "--kiosk", DEMO_KIOSK,
+         "--printer", f"file://{printer_file}", "--preview-dir", str(previews), "--state-dir", str(var / "agent")],
+        env=agent_env))
     click.echo(f"""
   Một Cửa Queue is starting at {base}
     start page       {base}/
+    kiosk            {base}/kiosk   (the demo kiosk {DEMO_KIOSK}; its agent prints to a file)
     counter console  {base}/counter
     API document     {base}/api/openapi.json
+  Printed tickets: raw ESC/POS bytes appended to {printer_file},
+                   and a PNG of each ticket as printed in {previews}/
   Demo sign-in (demo only, change before real use): admin / {DEMO_PASSWORD}, \
 {', '.join(u for u, _, _ in STAFF)} / {DEMO_PASSWORD}
-  Demo kiosk device: {DEMO_KIOSK}.  Press Ctrl-C to stop.
+  Press Ctrl-C to stop.
 """)
 
     def stop(*_args: object) -> None:

@@ -1,7 +1,8 @@
 """The only module that touches Flask-SocketIO: bus events out to rooms, snapshots on connect.
 
-Rooms: `office:<id>` (public: boards, kiosks), `office:<id>:staff` (signed-in staff),
-`ticket:<token>` (a citizen's phone tracking one ticket).
+Rooms: `office:<id>` (public: boards, kiosk pages, phones), `office:<id>:staff` (signed-in staff),
+`ticket:<token>` (a phone tracking one ticket), `kiosk:<office>:<code>` (one kiosk page's print
+status), `agent:<office>:<code>` (the hardware agent that prints for that kiosk).
 """
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from .domain import events as ev
 from .domain.events import Event
 from .services.auth import ANONYMOUS, Principal
 from .services.container import QueueServices
+from .services.printing import KioskRef
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()
 
 SNAPSHOT = "snapshot"
+AGENTS: dict[str, KioskRef] = {}   # socket id → the kiosk whose printer that agent serves
 
 
 def office_room(office_id: int) -> str:
@@ -35,11 +38,24 @@ def ticket_room(token: str) -> str:
     return f"ticket:{token}"
 
 
+def kiosk_room(office_id: int, code: str) -> str:
+    return f"kiosk:{office_id}:{code}"
+
+
+def agent_room(office_id: int, code: str) -> str:
+    return f"agent:{office_id}:{code}"
+
+
 def publish(event: Event) -> None:
     payload = event.payload()
+    if event.audience == ev.AGENT:
+        socketio.emit(event.name, payload, to=agent_room(event.office_id, event.device))
+        return
     socketio.emit(event.name, payload, to=staff_room(event.office_id))
-    if not event.staff_only:
-        socketio.emit(event.name, payload, to=office_room(event.office_id))
+    if event.audience == ev.KIOSK:
+        socketio.emit(event.name, payload, to=kiosk_room(event.office_id, event.device))
+        return
+    socketio.emit(event.name, payload, to=office_room(event.office_id))
     token = (event.data.get("ticket") or {}).get("track_token") if event.name == ev.TICKET_CALLED else None
     if token:
         socketio.emit(event.name, payload, to=ticket_room(token))
@@ -54,6 +70,14 @@ def _principal(svc: QueueServices, auth: dict) -> Principal:
     return ANONYMOUS
 
 
+def _code(value: object) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 64 else None
+
+
+def _refuse(exc: de.DomainError) -> Refused:
+    return Refused({"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en})
+
+
 def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config.get("MESSAGE_QUEUE_URL"),
                       cors_allowed_origins=[], logger=False, engineio_logger=False)
@@ -65,21 +89,48 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         services: QueueServices = current_app.extensions["motcua"]
         try:
             principal = _principal(services, auth)
+            if _code(auth.get("agent_for")):
+                return _connect_agent(services, principal, _code(auth.get("agent_for")))
             office_id = principal.office_id
             if office_id is None:
                 code = auth.get("office")
                 office_id = services.office_id_by_code(code) if isinstance(code, str) else services.default_office_id()
+            if office_id is None:
+                raise de.NotFound("Chưa cấu hình cơ quan.", "No office is configured.", code="office_not_found")
+            kiosk = _code(auth.get("kiosk"))
+            if kiosk:
+                services.printing.kiosk_state(KioskRef(office_id, kiosk))   # raises for an unknown kiosk
         except de.DomainError as exc:
-            raise Refused({"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en}) from exc
-        if office_id is None:
-            raise Refused({"code": "office_not_found", "message": "Chưa cấu hình cơ quan.",
-                           "message_en": "No office is configured."})
+            raise _refuse(exc) from exc
         # Staff sockets sit in the staff room only: it receives every event exactly once.
         join_room(staff_room(office_id) if principal.is_user else office_room(office_id))
-        track = auth.get("track")
-        if isinstance(track, str) and 0 < len(track) <= 64:
+        track = _code(auth.get("track"))
+        if track:
             join_room(ticket_room(track))
         _send_snapshot(services, office_id)
+        if kiosk:
+            join_room(kiosk_room(office_id, kiosk))
+            socketio.emit(ev.PRINTER_STATUS_CHANGED, services.printing.kiosk_state(KioskRef(office_id, kiosk)),
+                          to=request.sid)
+        return None
+
+    def _connect_agent(services: QueueServices, principal: Principal, kiosk_code: str) -> None:
+        if not principal.is_device:
+            raise de.Unauthorized("Tác tử phần cứng cần mã thiết bị.", "A hardware agent needs a device token.",
+                                  code="device_token_required")
+        kiosk = services.printing.check_agent(principal.office_id, principal.device_kind, principal.device_code,
+                                              kiosk_code)
+        join_room(agent_room(kiosk.office_id, kiosk.code))
+        AGENTS[request.sid] = kiosk
+        for job in services.printing.agent_connected(kiosk):
+            socketio.emit(ev.PRINT_JOB_CREATED, {"office": kiosk.office_id, "device": kiosk.code, "job": job},
+                          to=request.sid)
+
+    @socketio.on("disconnect")
+    def on_disconnect(reason=None):  # noqa: ANN001, ANN202
+        kiosk = AGENTS.pop(request.sid, None)
+        if kiosk is not None:
+            current_app.extensions["motcua"].printing.agent_disconnected(kiosk)
 
     @socketio.on("resync")
     def on_resync(data=None):  # noqa: ANN001, ANN202
@@ -87,6 +138,33 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         office_id = _office_of(request.sid)
         if office_id is not None:
             _send_snapshot(services, office_id)
+
+    @socketio.on("print_result")
+    def on_print_result(data=None):  # noqa: ANN001, ANN202
+        kiosk = AGENTS.get(request.sid)
+        if kiosk is None or not isinstance(data, dict) or not isinstance(data.get("job_id"), int):
+            return {"ok": False, "error": "not an agent, or no job_id"}
+        try:
+            job = current_app.extensions["motcua"].printing.record_result(
+                kiosk, data["job_id"], str(data.get("status")), _code(data.get("error_code")),
+                str(data.get("error") or "")[:300] or None)
+        except (de.DomainError, ValueError) as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True, "job": job}
+
+    @socketio.on("printer_status")
+    def on_printer_status(data=None):  # noqa: ANN001, ANN202
+        kiosk = AGENTS.get(request.sid)
+        if kiosk is None or not isinstance(data, dict):
+            return {"ok": False}
+        online = data.get("online") if isinstance(data.get("online"), bool) else None
+        paper = data.get("paper") if data.get("paper") in ("ok", "near_end", "out") else None
+        retry = current_app.extensions["motcua"].printing.record_printer_status(
+            kiosk, online, paper, str(data.get("detail") or "")[:300] or None)
+        for job in retry:
+            socketio.emit(ev.PRINT_JOB_CREATED, {"office": kiosk.office_id, "device": kiosk.code, "job": job},
+                          to=request.sid)
+        return {"ok": True, "retried": len(retry)}
 
 
 def _office_of(sid: str) -> int | None:

@@ -38,6 +38,7 @@ class Ticket(BaseModel):
     session: str
     track_url: str | None = None
     transferred_to: int | None = None
+    print_job: dict | None = Field(None, description="When a kiosk with a printer asked: the print job (id, status)")
 
 
 class TokenRequest(Strict):
@@ -150,3 +151,24 @@ class ErrorBody(BaseModel):
 
 class Error(BaseModel):
     error: ErrorBody
+
+
+class PrintJob(BaseModel):
+    id: int
+    kiosk: str
+    ticket_id: int | None
+    kind: Literal["ticket", "reprint", "receipt", "apology", "test"]
+    status: Literal["pending", "sent", "printed", "failed", "uncertain", "expired"]
+    attempts: int
+    error_code: str | None
+    created_at: str
+
+
+class Reprint(Strict):
+    kiosk: Code | None = Field(None, description="Kiosk whose printer prints it; the original one when absent")
+
+
+class KioskState(BaseModel):
+    kiosk: str
+    agent_online: bool
+    printer: dict | None = Field(None, description="online, paper (ok, near_end, out) and detail, as last reported")

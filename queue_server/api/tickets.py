@@ -3,30 +3,26 @@ from __future__ import annotations
 
 import re
 
-from flask import request, url_for
+from flask import request
 
 from ..domain.errors import Forbidden, InvalidInput
 from ..domain.model import DeviceKind
 from ..identity import current_principal, require_device_kind
-from ..services.tickets import IssueRequest
+from ..services.tickets import IssueRequest, track_url
 from . import endpoint, services
 from .schemas import Error, Ticket, TicketCreate
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 
 
-def track_url(token: str | None) -> str | None:
-    if not token:
-        return None
-    base = services().config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + url_for("web.track", token=token)
-    return url_for("web.track", token=token, _external=True)
+def public_base() -> str:
+    """Where citizens' phones reach this server: PUBLIC_URL, else the address this request used."""
+    return services().config.get("PUBLIC_URL") or request.host_url
 
 
 def with_track_url(view: dict) -> dict:
     out = dict(view)
-    out["track_url"] = track_url(out.pop("track_token", None))
+    out["track_url"] = track_url(public_base(), out.pop("track_token", None))
     out.pop("waiting", None)
     return out
 
@@ -60,7 +56,8 @@ def issue_ticket(body: TicketCreate):  # noqa: ANN201
     kiosk = principal.device_code if principal.is_device else body.kiosk
     view = services().tickets.issue(IssueRequest(
         service=body.service, office_id=resolve_office(body.office), priority=body.priority, kiosk=kiosk,
-        lang=body.lang, idempotency_key=key, authenticated=principal.kind != "anonymous"))
+        lang=body.lang, idempotency_key=key, authenticated=principal.kind != "anonymous",
+        track_url_base=public_base()))
     return with_track_url(view), 200 if view.get("replayed") else 201
 
 

@@ -8,8 +8,16 @@ TICKET_CALLED = "ticket_called"
 TICKET_UPDATED = "ticket_updated"
 QUEUE_CHANGED = "queue_changed"
 COUNTER_CHANGED = "counter_changed"
+PRINT_JOB_CREATED = "print_job_created"
+PRINT_STATUS_CHANGED = "print_status_changed"
+PRINTER_STATUS_CHANGED = "printer_status_changed"
 
-ALL = (TICKET_ISSUED, TICKET_CALLED, TICKET_UPDATED, QUEUE_CHANGED, COUNTER_CHANGED)
+# Who receives an event. Public events change the hall's shared state and carry the office's
+# sequence number; device events concern one kiosk or agent and carry none (seq 0), so they
+# never open a gap in what boards and consoles see.
+PUBLIC = "public"
+KIOSK = "kiosk"   # the kiosk page of event.device, and staff
+AGENT = "agent"   # the hardware agent serving event.device
 
 
 @dataclass(frozen=True)
@@ -18,7 +26,14 @@ class Event:
     office_id: int
     seq: int
     data: dict = field(default_factory=dict)
-    staff_only: bool = False
+    audience: str = PUBLIC
+    device: str | None = None
 
     def payload(self) -> dict:
+        if self.audience != PUBLIC:
+            return {"office": self.office_id, "device": self.device, **self.data}
         return {"seq": self.seq, "office": self.office_id, **self.data}
+
+
+def device_event(name: str, office_id: int, device: str, data: dict, audience: str) -> Event:
+    return Event(name=name, office_id=office_id, seq=0, data=data, audience=audience, device=device)

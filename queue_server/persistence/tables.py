@@ -180,3 +180,33 @@ ticket_actions = sa.Table(
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index(None, "ticket_id"),
 )
+
+print_jobs = sa.Table(
+    "print_jobs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("device_code", sa.String(64), nullable=False),   # the kiosk (or counter) whose printer prints it
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("slip", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_code", sa.String(32), nullable=True),
+    sa.Column("error", sa.String(300), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime, nullable=True),
+    sa.Column("done_at", sa.DateTime, nullable=True),
+    sa.Index(None, "office_id", "device_code", "status"),
+    sa.Index(None, "ticket_id"),
+)
+
+device_status = sa.Table(
+    "device_status", metadata,
+    sa.Column("device_id", sa.Integer, sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("online", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("printer_online", sa.Boolean, nullable=True),
+    sa.Column("paper", sa.String(16), nullable=True),
+    sa.Column("detail", sa.String(300), nullable=True),
+    sa.Column("connections", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

@@ -13,6 +13,7 @@ from .bus import EventBus
 from .counters import CounterService
 from .display import DisplayService
 from .offices import office_by_code
+from .printing import PrintService
 from .tickets import TicketService
 
 
@@ -23,7 +24,8 @@ class QueueServices:
         self.config = config
         self.bus = EventBus()
         self.auth = AuthService(db, clock, timedelta(seconds=config.get("USER_TOKEN_TTL_S", 43200)))
-        self.tickets = TicketService(db, clock, self.bus)
+        self.printing = PrintService(db, clock, self.bus)
+        self.tickets = TicketService(db, clock, self.bus, self.printing)
         self.counters = CounterService(db, clock, self.bus)
         self.display = DisplayService(db, clock)
 

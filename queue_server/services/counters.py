@@ -35,8 +35,8 @@ class _Action:
     today: object
     pending: list
 
-    def emit(self, name: str, data: dict, staff_only: bool = False) -> None:
-        self.pending.append((name, data, staff_only))
+    def emit(self, name: str, data: dict) -> None:
+        self.pending.append((name, data))
 
 
 class CounterService:

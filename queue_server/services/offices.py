@@ -121,3 +121,7 @@ def list_priority_groups(conn: Connection, office_id: int) -> list[dict]:
         .order_by(priority_groups.c.position, priority_groups.c.id)
     ).mappings()
     return [{"code": r["code"], "name_vi": r["name_vi"], "name_en": r["name_en"]} for r in rows]
+
+
+def priority_group_name(conn: Connection, group_id: int) -> str:
+    return conn.execute(sa.select(priority_groups.c.name_vi).where(priority_groups.c.id == group_id)).scalar_one()

@@ -12,8 +12,8 @@ from ..domain.events import Event
 from ..persistence.tables import offices
 
 
-def allocate(conn: Connection, office_id: int, pending: list[tuple[str, dict, bool]]) -> list[Event]:
-    """Turns (name, data, staff_only) triples into numbered events."""
+def allocate(conn: Connection, office_id: int, pending: list[tuple[str, dict]]) -> list[Event]:
+    """Turns (name, data) pairs into numbered public events."""
     if not pending:
         return []
     last = conn.execute(
@@ -22,8 +22,8 @@ def allocate(conn: Connection, office_id: int, pending: list[tuple[str, dict, bo
         .returning(offices.c.event_seq)
     ).scalar_one()
     first = last - len(pending) + 1
-    return [Event(name=name, office_id=office_id, seq=first + i, data=data, staff_only=staff)
-            for i, (name, data, staff) in enumerate(pending)]
+    return [Event(name=name, office_id=office_id, seq=first + i, data=data)
+            for i, (name, data) in enumerate(pending)]
 
 
 def current(conn: Connection, office_id: int) -> int:

@@ -24,6 +24,7 @@ from ..persistence.tables import counter_services, counters, daily_sequences, of
 from . import offices as directory
 from . import sequence
 from .bus import EventBus
+from .printing import PrintService, ticket_slip
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class IssueRequest:
     lang: str = "vi"
     idempotency_key: str | None = None
     authenticated: bool = False  # a kiosk device token or a signed-in user stands behind it
+    track_url_base: str | None = None  # where the ticket's QR points, e.g. https://hcc.example.vn
 
 
 def ticket_view(row: RowMapping, service_code: str, counter_number: int | None = None) -> dict:
@@ -94,10 +96,11 @@ class WaitEstimator:
 
 
 class TicketService:
-    def __init__(self, db: Database, clock: Clock, bus: EventBus) -> None:
+    def __init__(self, db: Database, clock: Clock, bus: EventBus, printing: PrintService | None = None) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
+        self.printing = printing
         self.estimator = WaitEstimator(clock)
 
     def _upsert_sequence(self, conn: Connection, service_id: int, day: date) -> int:
@@ -159,11 +162,19 @@ class TicketService:
                 ).returning(*tickets.c)
             ).mappings().one()
             view = self._issued_view(conn, row, service.code, service.avg_service_s)
+            device_events = []
+            if self.printing is not None and self.printing.kiosk_prints(conn, office.id, req.kiosk):
+                slip = ticket_slip(office, service.name_vi, service.name_en, view,
+                                   track_url(req.track_url_base, row["track_token"]), req.lang, office.timezone,
+                                   directory.priority_group_name(conn, group_id) if group_id else None)
+                view["print_job"], job_event = self.printing.enqueue(conn, office.id, req.kiosk, row["id"],
+                                                                     "ticket", slip)
+                device_events.append(job_event)
             published = sequence.allocate(conn, office.id, [
-                (ev.TICKET_ISSUED, {"ticket": _public_event_ticket(view)}, False),
-                (ev.QUEUE_CHANGED, {"service": service.code, "waiting": view["waiting"]}, False),
+                (ev.TICKET_ISSUED, {"ticket": _public_event_ticket(view)}),
+                (ev.QUEUE_CHANGED, {"service": service.code, "waiting": view["waiting"]}),
             ])
-        self.bus.publish(published)
+        self.bus.publish(published + device_events)
         return view
 
     def _issued_view(self, conn: Connection, row: RowMapping, service_code: str, default_s: int) -> dict:
@@ -239,6 +250,13 @@ class TicketService:
                              .values(current_ticket_id=None))
                 expired += len(ids)
         return expired
+
+
+def track_url(base: str | None, token: str | None) -> str | None:
+    """The address a ticket's QR opens: the tracking page of that ticket."""
+    if not base or not token:
+        return None
+    return f"{base.rstrip('/')}/t/{token}"
 
 
 def _public_event_ticket(view: dict) -> dict:

@@ -12,6 +12,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.server_process import ServerProcess
 
+from .kiosk_fixtures import kiosk_agent, kiosk_printer, printer  # noqa: F401  (the kiosk tests' printer and agent)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -36,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def browser() -> Iterator[Browser]:
     """Launched per module (≈ 0.4 s) so Playwright's event loop does not outlive the browser tests."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"!!! {CHROMIUM} is missing (run scripts/install-test-system-deps.sh) — browser tests SKIPPED !!!")
+        pytest.skip(f"!!! {CHROMIUM} is missing (run scripts/install-system-deps.sh test) — browser tests SKIPPED !!!")
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium

@@ -1,0 +1,227 @@
+"""The hardware agent on a kiosk box: receives print jobs over Socket.IO, prints, acknowledges.
+
+    python -m hardware.agent --server http://10.0.0.2:5000 --kiosk kiosk-1 --token TOKEN \
+        --printer tcp://192.168.1.50:9100
+
+Every option also comes from the environment (MOTCUA_SERVER, MOTCUA_KIOSK, MOTCUA_AGENT_TOKEN,
+MOTCUA_PRINTER, MOTCUA_PRINTER_PROFILE, MOTCUA_AGENT_STATE). The agent reconnects by itself
+with backoff, reports the printer's state on change and on a poll, and prints each job once.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import queue
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import socketio
+
+from .escpos_output import PrinterProfile
+from .journal import FAILED, PRINTED, PRINTING, UNCERTAIN, Journal
+from .printer import EscposTicketPrinter, PaperOut, PrinterError, PrinterOffline, TicketPrinter
+from .slip import Slip
+
+log = logging.getLogger("motcua.agent")
+
+
+@dataclass
+class AgentSettings:
+    server: str
+    kiosk: str
+    token: str
+    printer: str
+    profile: dict
+    state_dir: Path
+    poll_s: float = 15.0
+    preview_dir: Path | None = None
+
+
+class Agent:
+    """Owns the Socket.IO connection, a print worker thread and a printer status poller."""
+
+    def __init__(self, settings: AgentSettings, printer: TicketPrinter, journal: Journal) -> None:
+        self.settings = settings
+        self.printer = printer
+        self.journal = journal
+        self.jobs: queue.Queue[dict | None] = queue.Queue()
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=10,
+                                   handle_sigint=False)
+        self._stop = threading.Event()
+        self._poll_now = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("print_job_created", self._on_job)
+
+    # lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        for job_id in self.journal.interrupted():
+            # The process died while these bytes were going out: never print them again blindly.
+            log.warning("job %s was interrupted by a crash; reporting it as uncertain", job_id)
+            self.journal.mark(job_id, UNCERTAIN, "uncertain", "agent stopped while printing")
+        for target in (self._work, self._poll):
+            thread = threading.Thread(target=target, daemon=True, name=f"agent-{target.__name__}")
+            thread.start()
+            self._threads.append(thread)
+        self.sio.connect(self.settings.server, auth={"token": self.settings.token, "agent_for": self.settings.kiosk},
+                         transports=["websocket"], wait_timeout=10, retry=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._poll_now.set()
+        self.jobs.put(None)
+        self.sio.disconnect()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.printer.close()
+        self.journal.close()
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+    # socket handlers ---------------------------------------------------------------
+    def _on_connect(self) -> None:
+        log.info("connected to %s as the agent of %s", self.settings.server, self.settings.kiosk)
+        self._poll_now.set()
+        threading.Thread(target=self._flush_results, daemon=True).start()
+
+    def _on_job(self, payload: dict) -> None:
+        job = payload.get("job") if isinstance(payload, dict) else None
+        if isinstance(job, dict) and isinstance(job.get("id"), int):
+            self.jobs.put(job)
+
+    # printing ----------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            job = self.jobs.get()
+            if job is None:
+                return
+            try:
+                self.handle(job)
+            except Exception:  # noqa: BLE001 - one bad job must not stop the worker
+                log.exception("job %s could not be handled", job.get("id"))
+
+    def handle(self, job: dict) -> str:
+        """Prints one job at most once and reports its result; returns the final state."""
+        job_id = job["id"]
+        state = self.journal.state(job_id)
+        if state in (PRINTED, UNCERTAIN):
+            self._report(job_id)          # the server missed our answer: say it again, print nothing
+            return state
+        if state == PRINTING:
+            self.journal.mark(job_id, UNCERTAIN, "uncertain", "agent stopped while printing")
+            self._report(job_id)
+            return UNCERTAIN
+        try:
+            slip = Slip.from_dict(job["slip"])
+        except (KeyError, TypeError, ValueError) as exc:
+            self.journal.mark(job_id, FAILED, "bad_job", str(exc)[:300])
+            self._report(job_id)
+            return FAILED
+        self.journal.mark(job_id, PRINTING)
+        try:
+            self.printer.print_slip(slip)
+        except PaperOut as exc:
+            self.journal.mark(job_id, FAILED, "paper_out", str(exc)[:300])
+        except PrinterOffline as exc:
+            self.journal.mark(job_id, FAILED, "offline", str(exc)[:300])
+        except PrinterError as exc:
+            self.journal.mark(job_id, FAILED, "error", str(exc)[:300])
+        else:
+            self.journal.mark(job_id, PRINTED)
+        final = self.journal.state(job_id)
+        if final == FAILED:
+            self._poll_now.set()          # let the server know why, so it can retry when it clears
+        self._report(job_id)
+        return final
+
+    def _report(self, job_id: int) -> None:
+        for row in self.journal.unreported():
+            if row[0] == job_id:
+                self._send_result(*row)
+
+    def _send_result(self, job_id: int, state: str, error_code: str | None, error: str | None) -> bool:
+        try:
+            answer = self.sio.call("print_result", {"job_id": job_id, "status": state, "error_code": error_code,
+                                                    "error": error}, timeout=10)
+        except (socketio.exceptions.SocketIOError, TimeoutError) as exc:
+            log.info("result of job %s not delivered yet (%s); will resend", job_id, exc)
+            return False
+        if isinstance(answer, dict) and (answer.get("ok") or "No such print job" in str(answer.get("error"))):
+            self.journal.mark_reported(job_id, state)
+            return True
+        return False
+
+    def _flush_results(self) -> None:
+        for row in self.journal.unreported():
+            if not self._send_result(*row):
+                return
+        self.journal.prune()
+
+    # printer status ----------------------------------------------------------------
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self._poll_now.wait(self.settings.poll_s)
+            self._poll_now.clear()
+            if self._stop.is_set():
+                return
+            self.report_status()
+
+    def report_status(self) -> None:
+        """Sent on every poll and right after a failure; the server acts only on changes."""
+        status = self.printer.status()
+        if not self.sio.connected:
+            return
+        try:
+            self.sio.call("printer_status", {"online": status.online, "paper": status.paper,
+                                             "detail": status.detail}, timeout=10)
+        except (socketio.exceptions.SocketIOError, TimeoutError) as exc:
+            log.info("printer status not delivered (%s)", exc)
+
+
+def settings_from(argv: list[str] | None = None) -> AgentSettings:
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="python -m hardware.agent", description=__doc__.splitlines()[0])
+    parser.add_argument("--server", default=env.get("MOTCUA_SERVER", "http://127.0.0.1:5000"))
+    parser.add_argument("--kiosk", default=env.get("MOTCUA_KIOSK"))
+    parser.add_argument("--token", default=env.get("MOTCUA_AGENT_TOKEN"))
+    parser.add_argument("--printer", default=env.get("MOTCUA_PRINTER", "dummy://"),
+                        help="usb://VID:PID, serial:///dev/ttyUSB0?baudrate=19200, tcp://host:9100, file:///path, "
+                             "dummy://")
+    parser.add_argument("--profile", default=env.get("MOTCUA_PRINTER_PROFILE", "{}"),
+                        help='printer profile as JSON, e.g. {"paper_width_px": 384, "image_impl": "graphics"}')
+    parser.add_argument("--state-dir", default=env.get("MOTCUA_AGENT_STATE", "var/agent"))
+    parser.add_argument("--preview-dir", default=env.get("MOTCUA_PREVIEW_DIR"),
+                        help="also write a PNG of each printed slip here (file:// printers)")
+    parser.add_argument("--poll", type=float, default=float(env.get("MOTCUA_AGENT_POLL_S", "15")))
+    args = parser.parse_args(argv)
+    if not args.kiosk or not args.token:
+        parser.error("--kiosk and --token (or MOTCUA_KIOSK and MOTCUA_AGENT_TOKEN) are required")
+    try:
+        profile = json.loads(args.profile)
+    except json.JSONDecodeError as exc:
+        parser.error(f"--profile is not JSON: {exc}")
+    return AgentSettings(server=args.server, kiosk=args.kiosk, token=args.token, printer=args.printer,
+                         profile=profile, state_dir=Path(args.state_dir), poll_s=args.poll,
+                         preview_dir=Path(args.preview_dir) if args.preview_dir else None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(message)s")
+    settings = settings_from(argv)
+    printer = EscposTicketPrinter(settings.printer, PrinterProfile.from_dict(settings.profile),
+                                  preview_dir=settings.preview_dir)
+    agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"))
+    signal.signal(signal.SIGTERM, lambda *_: agent._stop.set())
+    signal.signal(signal.SIGINT, lambda *_: agent._stop.set())
+    agent.start()
+    agent.wait()
+    agent.stop()
+
+
+if __name__ == "__main__":
+    main()

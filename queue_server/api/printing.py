@@ -1,0 +1,43 @@
+"""Printing endpoints: a kiosk's printer state, and reprinting a ticket."""
+from __future__ import annotations
+
+from ..domain.errors import Forbidden
+from ..identity import current_principal, staff_principal
+from ..services.printing import KioskRef
+from . import endpoint, services
+from .schemas import Error, KioskState, PrintJob, Reprint
+
+
+def _office_for_kiosk() -> int:
+    principal = current_principal()
+    if principal.office_id is not None:
+        return principal.office_id
+    office_id = services().default_office_id()
+    if office_id is None:
+        raise Forbidden("Chưa cấu hình cơ quan.", "No office is configured.", code="office_not_found")
+    return office_id
+
+
+@endpoint("/kiosks/<code>", "GET", "A kiosk's agent and printer state", "printing",
+          responses={200: ("State", KioskState), 404: ("No such kiosk", Error)})
+def kiosk_state(code: str):  # noqa: ANN201
+    return services().printing.kiosk_state(KioskRef(_office_for_kiosk(), code[:64]))
+
+
+@endpoint("/tickets/<int:ticket_id>/reprint", "POST", "Print a ticket again (staff)", "printing",
+          access="staff", body=Reprint,
+          responses={201: ("The new print job", PrintJob), 401: ("Not signed in", Error),
+                     404: ("No such ticket or kiosk", Error), 409: ("Never printed", Error)})
+def reprint(ticket_id: int, body: Reprint):  # noqa: ANN201
+    principal = staff_principal()
+    services().tickets.get(ticket_id, principal.office_id)   # 404 for another office's ticket
+    office_id = principal.office_id or services().default_office_id()
+    return services().printing.reprint(ticket_id, office_id, body.kiosk), 201
+
+
+@endpoint("/tickets/<int:ticket_id>/print-jobs", "GET", "Print jobs of a ticket and their state (staff)",
+          "printing", access="staff", responses={200: ("Jobs", None), 401: ("Not signed in", Error)})
+def ticket_print_jobs(ticket_id: int):  # noqa: ANN201
+    principal = staff_principal()
+    services().tickets.get(ticket_id, principal.office_id)   # 404 for another office's ticket
+    return {"jobs": services().printing.jobs_for_ticket(ticket_id)}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the product and its tests need, installed only when missing (as root or via sudo).
+#   runtime: a Vietnamese-capable TrueType font for printed tickets (DejaVu Sans)
+#   test:    the runtime set, plus Chromium for the page tests
+set -euo pipefail
+need=()
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] \
+  || need+=(fonts-dejavu-core)
+if [ "${1:-runtime}" = test ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+echo "installing Debian packages: ${need[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
