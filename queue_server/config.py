@@ -12,11 +12,11 @@ def _var_dir() -> Path:
     return Path(os.environ.get("MOTCUA_VAR", ROOT / "var")).resolve()
 
 
-def _secret_key(var: Path) -> str:
-    """A stable key for sessions: from SECRET_KEY, else generated once and kept under var/."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = var / "secret_key"
+def _secret_key(var: Path, name: str = "SECRET_KEY") -> str:
+    """A stable key from the environment, else generated once and kept under var/ (mode 600)."""
+    if os.environ.get(name):
+        return os.environ[name]
+    path = var / name.lower()
     if not path.exists():
         var.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -30,6 +30,10 @@ def from_environment() -> dict:
         "VAR_DIR": str(var),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{var / 'motcua.db'}"),
         "SECRET_KEY": _secret_key(var),
+        # Keys the hashes of owners' ID numbers; separate from SECRET_KEY so sessions can be reset alone.
+        "ID_HASH_KEY": _secret_key(var, "ID_HASH_KEY"),
+        "LOOKUPS_PER_MINUTE_ADDRESS": int(os.environ.get("LOOKUPS_PER_MINUTE_ADDRESS", "30")),
+        "LOOKUPS_PER_MINUTE_KIOSK": int(os.environ.get("LOOKUPS_PER_MINUTE_KIOSK", "120")),
         "ASYNC_MODE": os.environ.get("MOTCUA_ASYNC_MODE", "threading"),
         "MESSAGE_QUEUE_URL": os.environ.get("MESSAGE_QUEUE_URL") or None,
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 Lang = Literal["vi", "en"]
@@ -53,7 +53,7 @@ class TokenResponse(BaseModel):
 
 
 class DeviceTokenRequest(Strict):
-    kind: Literal["kiosk", "display", "agent", "rating"]
+    kind: Literal["kiosk", "display", "agent", "rating", "integrator"]
     code: Code
     name: Annotated[str, StringConstraints(max_length=200)] = ""
 
@@ -172,3 +172,65 @@ class KioskState(BaseModel):
     kiosk: str
     agent_online: bool
     printer: dict | None = Field(None, description="online, paper (ok, near_end, out) and detail, as last reported")
+
+
+Text200 = Annotated[str, StringConstraints(max_length=200)]
+Status = Annotated[int, Field(ge=1, le=10, description="TrangThaiHoSo code 1–10")]
+
+
+class DossierStepIn(Strict):
+    at: AwareDatetime
+    status: Status
+    unit: Text200 = ""
+    action: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class DossierIn(Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
+        description="Mã hồ sơ, e.g. 000.00.12.H56-250915-0007")
+    procedure_name: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    procedure_code: Annotated[str, StringConstraints(max_length=64)] | None = None
+    field_name: Annotated[str, StringConstraints(max_length=300)] = Field("", description="Lĩnh vực")
+    owner_name: Text200 = Field("", description="Stored; shown to citizens only masked")
+    owner_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{6,20}$")] | None = Field(
+        None, description="ID number; only a keyed hash of it is kept")
+    channel: Annotated[int, Field(ge=1, le=3)] = Field(1, description="1 trực tiếp, 2 trực tuyến, 3 bưu chính")
+    received_at: AwareDatetime
+    appointment_at: AwareDatetime = Field(description="Ngày hẹn trả")
+    status: Status
+    status_at: AwareDatetime | None = None
+    unit: Text200 = ""
+    action: Annotated[str, StringConstraints(max_length=300)] = ""
+    steps: Annotated[list[DossierStepIn], Field(max_length=200)] = []
+    apology_new_date: AwareDatetime | None = Field(None, description="New return date from the apology (once)")
+    apology_at: AwareDatetime | None = None
+    return_counter: Annotated[int, Field(ge=1, le=999)] | None = None
+    postal: bool = False
+
+
+class DossierBatch(Strict):
+    items: Annotated[list[DossierIn], Field(min_length=1, max_length=1000)]
+
+
+class DossierLookup(Strict):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+        description="What was scanned or typed: a code, a lookup URL, or a QR text block")
+    kiosk: Code | None = None
+    lang: Lang = "vi"
+
+
+class DossierPublic(BaseModel):
+    code: str
+    owner: str = Field(description="Masked name, e.g. Ng*** V** A")
+    procedure: str
+    field: str
+    status: int
+    status_text: str
+    received_at: str
+    appointment_at: str
+    overdue: bool = Field(description="Trễ hạn: past the appointment and not ready")
+    bucket: str | None
+    apology_new_date: str | None
+    return_counter: int | None
+    postal: bool
+    steps: list[dict]

@@ -45,6 +45,7 @@ class DeviceKind(str, Enum):
     DISPLAY = "display"
     AGENT = "agent"
     RATING = "rating"
+    INTEGRATOR = "integrator"   # the provincial one-stop system feeding dossiers
 
 
 # Which transitions each counter action may make.

@@ -210,3 +210,49 @@ device_status = sa.Table(
     sa.Column("connections", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+dossiers = sa.Table(
+    "dossiers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(60), nullable=False, unique=True),
+    sa.Column("agency_code", sa.String(35), nullable=False),
+    sa.Column("received_date", sa.Date, nullable=False),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=True),
+    sa.Column("procedure_code", sa.String(64), nullable=True),
+    sa.Column("procedure_name", sa.String(500), nullable=False, server_default=""),
+    sa.Column("field_name", sa.String(300), nullable=False, server_default=""),
+    sa.Column("owner_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("owner_id_hash", sa.String(64), nullable=True),   # HMAC of the ID number; the number is never kept
+    sa.Column("channel", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("appointment_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("apology_new_date", sa.DateTime, nullable=True),
+    sa.Column("apology_at", sa.DateTime, nullable=True),
+    sa.Column("return_counter", sa.Integer, nullable=True),
+    sa.Column("postal", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("source", sa.String(32), nullable=False, server_default="api"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+dossier_steps = sa.Table(
+    "dossier_steps", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dossier_id", sa.Integer, sa.ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(200), nullable=False, server_default=""),
+    sa.Column("action", sa.String(300), nullable=False, server_default=""),
+    sa.Index(None, "dossier_id", "at"),
+)
+
+dossier_lookups = sa.Table(
+    "dossier_lookups", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),     # kiosk, web, api, scan
+    sa.Column("kiosk", sa.String(64), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),    # found, unknown, malformed, limited
+    sa.Column("code", sa.String(60), nullable=True),        # only a well-formed code; never a name or an ID
+    sa.Index(None, "at"),
+)

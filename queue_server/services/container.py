@@ -12,6 +12,7 @@ from .auth import AuthService
 from .bus import EventBus
 from .counters import CounterService
 from .display import DisplayService
+from .dossiers import DossierService
 from .offices import office_by_code
 from .printing import PrintService
 from .tickets import TicketService
@@ -28,6 +29,10 @@ class QueueServices:
         self.tickets = TicketService(db, clock, self.bus, self.printing)
         self.counters = CounterService(db, clock, self.bus)
         self.display = DisplayService(db, clock)
+        self.dossiers = DossierService(
+            db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),
+            {"address": config.get("LOOKUPS_PER_MINUTE_ADDRESS", 30),
+             "kiosk": config.get("LOOKUPS_PER_MINUTE_KIOSK", 120)})
 
     def office_id_by_code(self, code: str) -> int:
         with self.db.read() as conn:

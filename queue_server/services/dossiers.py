@@ -1,0 +1,229 @@
+"""Dossiers: getting them in (API, import, pull) and the public lookup citizens do at the kiosk."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from ..domain.clock import Clock, from_utc_naive, to_utc_naive
+from ..domain.dossiers import (
+    BUCKET_NAMES,
+    CHANNELS,
+    CodeRejected,
+    Step,
+    citizen_status,
+    deadline_bucket,
+    is_overdue,
+    mask_name,
+    parse_code,
+    validate_code,
+)
+from ..domain.errors import Conflict, NotFound, RateLimited
+from ..persistence.database import Database
+from ..persistence.tables import dossier_lookups, dossier_steps, dossiers
+from .ratelimit import SlidingWindowLimiter
+
+PLACEHOLDER_CODE = "000.00.00.X00-000101-0001"   # looked up for malformed input, so it costs the same
+
+
+@dataclass(frozen=True)
+class StepInput:
+    at: datetime
+    status: int
+    unit: str = ""
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class DossierInput:
+    """One dossier as an integrator sends it; times are timezone-aware."""
+    code: str
+    procedure_name: str
+    received_at: datetime
+    appointment_at: datetime
+    status: int
+    field_name: str = ""
+    procedure_code: str | None = None
+    owner_name: str = ""
+    owner_id: str | None = None
+    channel: int = 1
+    status_at: datetime | None = None
+    unit: str = ""
+    action: str = ""
+    steps: tuple[StepInput, ...] = field(default_factory=tuple)
+    apology_new_date: datetime | None = None
+    apology_at: datetime | None = None
+    return_counter: int | None = None
+    postal: bool = False
+    office_id: int | None = None
+
+
+class DossierService:
+    def __init__(self, db: Database, clock: Clock, id_hash_key: bytes, lookup_limits: dict | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self._key = id_hash_key
+        limits = lookup_limits or {}
+        self.by_address = SlidingWindowLimiter(limits.get("address", 30), 60)
+        self.by_kiosk = SlidingWindowLimiter(limits.get("kiosk", 120), 60)
+
+    def hash_owner_id(self, owner_id: str) -> str:
+        return hmac.new(self._key, b"owner-id:" + owner_id.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    # getting dossiers in -------------------------------------------------------------------
+    def upsert(self, item: DossierInput, source: str = "api") -> dict:
+        with self.db.write() as conn:
+            outcome = self._upsert(conn, item, source)
+        return outcome
+
+    def upsert_many(self, items: list[DossierInput], source: str = "api") -> list[dict]:
+        """One transaction for a batch: all of it lands, or none (a bad item names itself)."""
+        with self.db.write() as conn:
+            return [self._upsert(conn, item, source) for item in items]
+
+    def _upsert(self, conn: Connection, item: DossierInput, source: str) -> dict:
+        code = validate_code(item.code.strip().upper())
+        now = to_utc_naive(self.clock.now())
+        values = {
+            "agency_code": code.agency, "received_date": code.received, "office_id": item.office_id,
+            "procedure_code": item.procedure_code, "procedure_name": item.procedure_name,
+            "field_name": item.field_name, "owner_name": item.owner_name, "channel": item.channel,
+            "received_at": to_utc_naive(item.received_at), "appointment_at": to_utc_naive(item.appointment_at),
+            "status": item.status, "return_counter": item.return_counter, "postal": item.postal,
+            "source": source, "updated_at": now,
+        }
+        if item.owner_id:
+            values["owner_id_hash"] = self.hash_owner_id(item.owner_id)
+        existing = conn.execute(sa.select(dossiers).where(dossiers.c.code == str(code))).mappings().first()
+        if existing is None:
+            dossier_id = conn.execute(sa.insert(dossiers).values(code=str(code), **values)
+                                      .returning(dossiers.c.id)).scalar_one()
+            created, previous_status = True, None
+        else:
+            dossier_id, created, previous_status = existing["id"], False, existing["status"]
+        apology = self._apology(existing, item)
+        values.update(apology)
+        if not created:
+            conn.execute(sa.update(dossiers).where(dossiers.c.id == dossier_id).values(**values))
+        appended = self._append_steps(conn, dossier_id, item, previous_status, now)
+        return {"code": str(code), "created": created, "steps_added": appended}
+
+    @staticmethod
+    def _apology(existing: RowMapping | None, item: DossierInput) -> dict:
+        """The return date may be moved once; repeating the same apology is fine."""
+        if item.apology_new_date is None:
+            return {}
+        new_date = to_utc_naive(item.apology_new_date)
+        if existing is not None and existing["apology_new_date"] is not None:
+            if existing["apology_new_date"] != new_date:
+                raise Conflict(f"Hồ sơ {existing['code']} đã được hẹn lại một lần; không thể đổi ngày hẹn lần nữa.",
+                               f"Dossier {existing['code']} was already given a new date once; it cannot move again.",
+                               code="apology_already_given")
+            return {}
+        return {"apology_new_date": new_date,
+                "apology_at": to_utc_naive(item.apology_at) if item.apology_at else None}
+
+    def _append_steps(self, conn: Connection, dossier_id: int, item: DossierInput, previous_status: int | None,
+                      now: datetime) -> int:
+        """History only grows: steps already recorded are not written again, none is ever changed."""
+        known = {(r.at, r.status, r.action) for r in conn.execute(
+            sa.select(dossier_steps.c.at, dossier_steps.c.status, dossier_steps.c.action)
+            .where(dossier_steps.c.dossier_id == dossier_id))}
+        wanted = [StepInput(to_utc_naive(s.at), s.status, s.unit, s.action) for s in item.steps]
+        if item.status != previous_status and not any(s.status == item.status for s in item.steps):
+            at = to_utc_naive(item.status_at) if item.status_at else now
+            wanted.append(StepInput(at, item.status, item.unit, item.action))
+        fresh = []
+        for step in sorted(wanted, key=lambda s: s.at):
+            key = (step.at, step.status, step.action)
+            if key not in known:
+                known.add(key)
+                fresh.append({"dossier_id": dossier_id, "at": step.at, "status": step.status,
+                              "unit": step.unit, "action": step.action})
+        if fresh:
+            conn.execute(sa.insert(dossier_steps), fresh)
+        return len(fresh)
+
+    # the public lookup -------------------------------------------------------------------
+    def lookup(self, text: object, lang: str, source: str, address: str | None, kiosk: str | None) -> dict:
+        """The citizen's view of a dossier: masked name and status, nothing else personal."""
+        for limiter, key in ((self.by_kiosk, kiosk), (self.by_address, address)):
+            if key:
+                allowed, retry_after = limiter.allow(key)
+                if not allowed:
+                    self._log(source, kiosk, "limited", None)
+                    raise RateLimited("Tra cứu quá nhiều lần. Vui lòng chờ một chút rồi thử lại.",
+                                      "Too many lookups. Please wait a moment and try again.",
+                                      code="too_many_lookups", details={"retry_after_s": int(retry_after) + 1})
+        try:
+            code = str(parse_code(text))
+            rejected = None
+        except CodeRejected as exc:
+            code, rejected = PLACEHOLDER_CODE, exc
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
+            steps = [] if row is None else conn.execute(
+                sa.select(dossier_steps).where(dossier_steps.c.dossier_id == row["id"])
+                .order_by(dossier_steps.c.at, dossier_steps.c.id)).mappings().all()
+        if rejected is not None:
+            self._log(source, kiosk, "malformed", None)
+            raise rejected
+        if row is None:
+            self._log(source, kiosk, "unknown", code)
+            raise NotFound(f"Không tìm thấy hồ sơ {code}. Vui lòng kiểm tra lại mã trên giấy hẹn.",
+                           f"No dossier {code} was found. Please check the code on your receipt.",
+                           code="dossier_not_found")
+        self._log(source, kiosk, "found", code)
+        return self.public_view(row, steps, lang)
+
+    def public_view(self, row: RowMapping, steps: list[RowMapping], lang: str) -> dict:
+        now = self.clock.now()
+        appointment = from_utc_naive(row["appointment_at"])
+        history = [Step(from_utc_naive(s["at"]), s["status"]) for s in steps]
+        bucket = deadline_bucket(appointment, history, now)
+        status = row["status"]
+        return {
+            "code": row["code"],
+            "owner": mask_name(row["owner_name"]),
+            "procedure": row["procedure_name"],
+            "field": row["field_name"],
+            "channel": row["channel"],
+            "channel_text": CHANNELS.get(row["channel"], ("", ""))[1 if lang == "en" else 0],
+            "status": status,
+            "status_text": citizen_status(status, lang, row["return_counter"]),
+            "status_text_vi": citizen_status(status, "vi", row["return_counter"]),
+            "status_text_en": citizen_status(status, "en", row["return_counter"]),
+            "received_at": from_utc_naive(row["received_at"]).isoformat(),
+            "appointment_at": appointment.isoformat(),
+            "overdue": is_overdue(appointment, status, history, now),
+            "bucket": bucket,
+            "bucket_text": BUCKET_NAMES[bucket][1 if lang == "en" else 0] if bucket else None,
+            "apology_new_date": (from_utc_naive(row["apology_new_date"]).isoformat()
+                                 if row["apology_new_date"] else None),
+            "return_counter": row["return_counter"],
+            "postal": bool(row["postal"]),
+            "steps": [{"at": from_utc_naive(s["at"]).isoformat(), "status": s["status"],
+                       "status_text": citizen_status(s["status"], lang), "unit": s["unit"], "action": s["action"]}
+                      for s in steps[-5:]][::-1],
+        }
+
+    def _log(self, source: str, kiosk: str | None, outcome: str, code: str | None) -> None:
+        with self.db.write() as conn:
+            conn.execute(sa.insert(dossier_lookups).values(at=to_utc_naive(self.clock.now()), source=source,
+                                                           kiosk=kiosk, outcome=outcome, code=code))
+
+    def staff_view(self, code_text: str) -> dict:
+        code = str(parse_code(code_text))
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
+            if row is None:
+                raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
+            steps = conn.execute(sa.select(dossier_steps).where(dossier_steps.c.dossier_id == row["id"])
+                                 .order_by(dossier_steps.c.at, dossier_steps.c.id)).mappings().all()
+        view = self.public_view(row, steps, "vi")
+        view["owner_name"] = row["owner_name"]       # staff see the full name; still never the ID number
+        return view
