@@ -24,6 +24,7 @@ import socketio
 from .escpos_output import PrinterProfile
 from .journal import FAILED, PRINTED, PRINTING, UNCERTAIN, Journal
 from .printer import EscposTicketPrinter, PaperOut, PrinterError, PrinterOffline, TicketPrinter
+from .scanners import BarcodeReader, ScannerError, open_reader
 from .slip import Slip
 
 log = logging.getLogger("motcua.agent")
@@ -39,15 +40,18 @@ class AgentSettings:
     state_dir: Path
     poll_s: float = 15.0
     preview_dir: Path | None = None
+    scanner: str | None = None
 
 
 class Agent:
     """Owns the Socket.IO connection, a print worker thread and a printer status poller."""
 
-    def __init__(self, settings: AgentSettings, printer: TicketPrinter, journal: Journal) -> None:
+    def __init__(self, settings: AgentSettings, printer: TicketPrinter, journal: Journal,
+                 scanner: BarcodeReader | None = None) -> None:
         self.settings = settings
         self.printer = printer
         self.journal = journal
+        self.scanner = scanner
         self.jobs: queue.Queue[dict | None] = queue.Queue()
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=10,
                                    handle_sigint=False)
@@ -67,11 +71,15 @@ class Agent:
             thread = threading.Thread(target=target, daemon=True, name=f"agent-{target.__name__}")
             thread.start()
             self._threads.append(thread)
+        if self.scanner is not None:
+            self.scanner.start(self.forward_scan, lambda err: log.warning("scanner: %s", err))
         self.sio.connect(self.settings.server, auth={"token": self.settings.token, "agent_for": self.settings.kiosk},
                          transports=["websocket"], wait_timeout=10, retry=True)
 
     def stop(self) -> None:
         self._stop.set()
+        if self.scanner is not None:
+            self.scanner.stop()
         self._poll_now.set()
         self.jobs.put(None)
         self.sio.disconnect()
@@ -93,6 +101,16 @@ class Agent:
         job = payload.get("job") if isinstance(payload, dict) else None
         if isinstance(job, dict) and isinstance(job.get("id"), int):
             self.jobs.put(job)
+
+    def forward_scan(self, text: str) -> None:
+        """A scan goes to the server, which shows the dossier on this kiosk's page."""
+        if not self.sio.connected:
+            log.warning("a scan arrived while the server is unreachable; it was dropped")
+            return
+        try:
+            self.sio.emit("scan", {"text": text})
+        except socketio.exceptions.SocketIOError as exc:
+            log.warning("scan not delivered: %s", exc)
 
     # printing ----------------------------------------------------------------------
     def _work(self) -> None:
@@ -198,6 +216,8 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
     parser.add_argument("--preview-dir", default=env.get("MOTCUA_PREVIEW_DIR"),
                         help="also write a PNG of each printed slip here (file:// printers)")
     parser.add_argument("--poll", type=float, default=float(env.get("MOTCUA_AGENT_POLL_S", "15")))
+    parser.add_argument("--scanner", default=env.get("MOTCUA_SCANNER"),
+                        help="evdev:///dev/input/by-id/…-event-kbd or serial:///dev/ttyACM0?baudrate=9600")
     args = parser.parse_args(argv)
     if not args.kiosk or not args.token:
         parser.error("--kiosk and --token (or MOTCUA_KIOSK and MOTCUA_AGENT_TOKEN) are required")
@@ -207,7 +227,7 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
         parser.error(f"--profile is not JSON: {exc}")
     return AgentSettings(server=args.server, kiosk=args.kiosk, token=args.token, printer=args.printer,
                          profile=profile, state_dir=Path(args.state_dir), poll_s=args.poll,
-                         preview_dir=Path(args.preview_dir) if args.preview_dir else None)
+                         preview_dir=Path(args.preview_dir) if args.preview_dir else None, scanner=args.scanner)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -215,7 +235,13 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_from(argv)
     printer = EscposTicketPrinter(settings.printer, PrinterProfile.from_dict(settings.profile),
                                   preview_dir=settings.preview_dir)
-    agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"))
+    scanner = None
+    if settings.scanner:
+        try:
+            scanner = open_reader(settings.scanner)
+        except (ValueError, ScannerError) as exc:
+            raise SystemExit(f"scanner {settings.scanner}: {exc}") from exc
+    agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"), scanner)
     signal.signal(signal.SIGTERM, lambda *_: agent._stop.set())
     signal.signal(signal.SIGINT, lambda *_: agent._stop.set())
     agent.start()

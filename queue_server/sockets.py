@@ -152,6 +152,22 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
             return {"ok": False, "error": str(exc)}
         return {"ok": True, "job": job}
 
+    @socketio.on("scan")
+    def on_scan(data=None):  # noqa: ANN001, ANN202
+        """A receipt scanned at the kiosk box: look it up and show the answer on that kiosk's page."""
+        kiosk = AGENTS.get(request.sid)
+        text = data.get("text") if isinstance(data, dict) else None
+        if kiosk is None or not isinstance(text, str) or not 0 < len(text) <= 2000:
+            return {"ok": False}
+        services: QueueServices = current_app.extensions["motcua"]
+        try:
+            result = {"ok": True, "dossier": services.dossiers.lookup(text, "vi", "scan", None, kiosk.code)}
+        except de.DomainError as exc:
+            result = {"ok": False, "error": {"code": exc.code, "message_vi": exc.message_vi,
+                                             "message_en": exc.message_en}}
+        services.bus.publish([ev.device_event(ev.DOSSIER_SCANNED, kiosk.office_id, kiosk.code, result, ev.KIOSK)])
+        return {"ok": True}
+
     @socketio.on("printer_status")
     def on_printer_status(data=None):  # noqa: ANN001, ANN202
         kiosk = AGENTS.get(request.sid)

@@ -11,6 +11,7 @@ COUNTER_CHANGED = "counter_changed"
 PRINT_JOB_CREATED = "print_job_created"
 PRINT_STATUS_CHANGED = "print_status_changed"
 PRINTER_STATUS_CHANGED = "printer_status_changed"
+DOSSIER_SCANNED = "dossier_scanned"
 
 # Who receives an event. Public events change the hall's shared state and carry the office's
 # sequence number; device events concern one kiosk or agent and carry none (seq 0), so they

@@ -27,6 +27,17 @@ class Office:
         return self.name_en if lang == "en" and self.name_en else self.name
 
 
+# Built once: these run on every ticket and call, and building a statement costs more than running it.
+_OFFICE_BY_ID = sa.select(offices).where(offices.c.id == sa.bindparam("office_id"))
+_OFFICE_BY_CODE = sa.select(offices).where(offices.c.code == sa.bindparam("code"))
+_DEFAULT_OFFICE = sa.select(offices).order_by(offices.c.id).limit(1)
+_SERVICE_BY_CODE = sa.select(services).where(services.c.office_id == sa.bindparam("office_id"),
+                                             services.c.code == sa.bindparam("code"))
+_PRIORITY_GROUP = sa.select(priority_groups.c.id).where(
+    priority_groups.c.office_id == sa.bindparam("office_id"), priority_groups.c.code == sa.bindparam("code"),
+    priority_groups.c.active.is_(True))
+
+
 def _office(row: RowMapping) -> Office:
     return Office(
         id=row["id"], code=row["code"], name=row["name"], name_en=row["name_en"],
@@ -37,21 +48,21 @@ def _office(row: RowMapping) -> Office:
 
 
 def get_office(conn: Connection, office_id: int) -> Office:
-    row = conn.execute(sa.select(offices).where(offices.c.id == office_id)).mappings().first()
+    row = conn.execute(_OFFICE_BY_ID, {"office_id": office_id}).mappings().first()
     if row is None:
         raise NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
     return _office(row)
 
 
 def office_by_code(conn: Connection, code: str) -> Office:
-    row = conn.execute(sa.select(offices).where(offices.c.code == code)).mappings().first()
+    row = conn.execute(_OFFICE_BY_CODE, {"code": code}).mappings().first()
     if row is None:
         raise NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
     return _office(row)
 
 
 def default_office(conn: Connection) -> Office:
-    row = conn.execute(sa.select(offices).order_by(offices.c.id).limit(1)).mappings().first()
+    row = conn.execute(_DEFAULT_OFFICE).mappings().first()
     if row is None:
         raise NotFound("Chưa cấu hình cơ quan nào. Hãy chạy `motcua demo` hoặc tạo cơ quan.",
                        "No office is configured yet. Run `motcua demo` or create an office.",
@@ -71,9 +82,7 @@ def service_from_row(row: RowMapping) -> Service:
 
 
 def service_by_code(conn: Connection, office_id: int, code: str) -> Service:
-    row = conn.execute(
-        sa.select(services).where(services.c.office_id == office_id, services.c.code == code)
-    ).mappings().first()
+    row = conn.execute(_SERVICE_BY_CODE, {"office_id": office_id, "code": code}).mappings().first()
     if row is None:
         raise NotFound(f"Không có dịch vụ với mã «{code}».", f"There is no service with code “{code}”.",
                        code="service_not_found")
@@ -103,11 +112,7 @@ def counter_service_codes(conn: Connection, counter_id: int) -> list[str]:
 
 
 def priority_group_id(conn: Connection, office_id: int, code: str) -> int:
-    gid = conn.execute(
-        sa.select(priority_groups.c.id).where(priority_groups.c.office_id == office_id,
-                                              priority_groups.c.code == code,
-                                              priority_groups.c.active.is_(True))
-    ).scalar()
+    gid = conn.execute(_PRIORITY_GROUP, {"office_id": office_id, "code": code}).scalar()
     if gid is None:
         raise NotFound(f"Không có nhóm ưu tiên «{code}».", f"There is no priority group “{code}”.",
                        code="priority_group_not_found")

@@ -43,6 +43,11 @@ FAULT_TEXT = {
 }
 
 
+_KIOSK_DEVICE = sa.select(devices.c.kind, devices.c.settings).where(
+    devices.c.office_id == sa.bindparam("office_id"), devices.c.code == sa.bindparam("code"))
+_INSERT_JOB = sa.insert(print_jobs).returning(*print_jobs.c)
+
+
 @dataclass(frozen=True)
 class KioskRef:
     office_id: int
@@ -97,16 +102,15 @@ class PrintService:
     def kiosk_prints(self, conn: Connection, office_id: int, code: str | None) -> bool:
         if not code:
             return False
-        row = conn.execute(sa.select(devices.c.kind, devices.c.settings).where(
-            devices.c.office_id == office_id, devices.c.code == code)).first()
+        row = conn.execute(_KIOSK_DEVICE, {"office_id": office_id, "code": code}).first()
         return row is not None and row.kind == DeviceKind.KIOSK.value and (row.settings or {}).get("printing", True)
 
     def enqueue(self, conn: Connection, office_id: int, device_code: str, ticket_id: int | None, kind: str,
                 slip: dict) -> tuple[dict, ev.Event]:
-        row = conn.execute(sa.insert(print_jobs).values(
-            office_id=office_id, device_code=device_code, ticket_id=ticket_id, kind=kind, slip=slip,
-            status=PENDING, created_at=to_utc_naive(self.clock.now()),
-        ).returning(*print_jobs.c)).mappings().one()
+        row = conn.execute(_INSERT_JOB, {
+            "office_id": office_id, "device_code": device_code, "ticket_id": ticket_id, "kind": kind, "slip": slip,
+            "status": PENDING, "created_at": to_utc_naive(self.clock.now()), "attempts": 0,
+        }).mappings().one()
         event = ev.device_event(ev.PRINT_JOB_CREATED, office_id, device_code, {"job": self._wire(row)}, ev.AGENT)
         return job_view(row), event
 

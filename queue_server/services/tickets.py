@@ -26,6 +26,26 @@ from . import sequence
 from .bus import EventBus
 from .printing import PrintService, ticket_slip
 
+# Statements on the issuing path, built once (building one costs more than running it on SQLite).
+_IDEMPOTENT = sa.select(tickets.c.id).where(tickets.c.office_id == sa.bindparam("office_id"),
+                                            tickets.c.idempotency_key == sa.bindparam("key"))
+_INSERT_TICKET = sa.insert(tickets).returning(*tickets.c)
+# All four columns of the (office, date, status, service) index: the count never touches the table rows
+# it does not need.
+_WAITING_COUNTS = sa.select(sa.func.count(), sa.func.count().filter(tickets.c.is_priority.is_(True))).where(
+    tickets.c.office_id == sa.bindparam("office_id"), tickets.c.business_date == sa.bindparam("day"),
+    tickets.c.status == TicketStatus.WAITING.value, tickets.c.service_id == sa.bindparam("service_id"))
+
+
+def _sequence_upsert(dialect) -> sa.Insert:  # noqa: ANN001
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING: atomic on SQLite and PostgreSQL alike."""
+    stmt = dialect.insert(daily_sequences).values(service_id=sa.bindparam("service_id"),
+                                                  business_date=sa.bindparam("day"), last_seq=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[daily_sequences.c.service_id, daily_sequences.c.business_date],
+        set_={"last_seq": daily_sequences.c.last_seq + 1},
+    ).returning(daily_sequences.c.last_seq)
+
 
 @dataclass(frozen=True)
 class IssueRequest:
@@ -102,15 +122,10 @@ class TicketService:
         self.bus = bus
         self.printing = printing
         self.estimator = WaitEstimator(clock)
+        self._upsert_seq = _sequence_upsert(postgresql if db.is_postgres else sqlite)
 
     def _upsert_sequence(self, conn: Connection, service_id: int, day: date) -> int:
-        dialect = postgresql if self.db.is_postgres else sqlite
-        stmt = dialect.insert(daily_sequences).values(service_id=service_id, business_date=day, last_seq=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[daily_sequences.c.service_id, daily_sequences.c.business_date],
-            set_={"last_seq": daily_sequences.c.last_seq + 1},
-        ).returning(daily_sequences.c.last_seq)
-        return conn.execute(stmt).scalar_one()
+        return conn.execute(self._upsert_seq, {"service_id": service_id, "day": day}).scalar_one()
 
     def issue(self, req: IssueRequest) -> dict:
         try:
@@ -132,10 +147,7 @@ class TicketService:
                                    code="kiosk_token_required")
             service = directory.service_by_code(conn, office.id, req.service)
             if req.idempotency_key:
-                existing = conn.execute(
-                    sa.select(tickets.c.id).where(tickets.c.office_id == office.id,
-                                                  tickets.c.idempotency_key == req.idempotency_key)
-                ).scalar()
+                existing = conn.execute(_IDEMPOTENT, {"office_id": office.id, "key": req.idempotency_key}).scalar()
                 if existing is not None:
                     return {**self._get(conn, tickets.c.id == existing, office.id), "replayed": True}
             if not service.active:
@@ -151,16 +163,14 @@ class TicketService:
             seq = self._upsert_sequence(conn, service.id, day)
             check_within_limit(service.numbering, service.daily_limit, seq)  # raising rolls the seq back
             stamp = to_utc_naive(now)
-            row = conn.execute(
-                sa.insert(tickets).values(
-                    office_id=office.id, service_id=service.id, business_date=day, seq=seq,
-                    number=format_number(service.numbering, seq), priority_group_id=group_id,
-                    is_priority=group_id is not None, status=TicketStatus.WAITING.value,
-                    kiosk=req.kiosk, lang=req.lang, session=session_of_day(local),
-                    track_token=secrets.token_urlsafe(16), idempotency_key=req.idempotency_key,
-                    issued_at=stamp, queued_at=stamp,
-                ).returning(*tickets.c)
-            ).mappings().one()
+            row = conn.execute(_INSERT_TICKET, {
+                "office_id": office.id, "service_id": service.id, "business_date": day, "seq": seq,
+                "number": format_number(service.numbering, seq), "priority_group_id": group_id,
+                "is_priority": group_id is not None, "status": TicketStatus.WAITING.value,
+                "kiosk": req.kiosk, "lang": req.lang, "session": session_of_day(local),
+                "track_token": secrets.token_urlsafe(16), "idempotency_key": req.idempotency_key,
+                "issued_at": stamp, "queued_at": stamp, "recall_count": 0,
+            }).mappings().one()
             view = self._issued_view(conn, row, service.code, service.avg_service_s)
             device_events = []
             if self.printing is not None and self.printing.kiosk_prints(conn, office.id, req.kiosk):
@@ -178,11 +188,8 @@ class TicketService:
         return view
 
     def _issued_view(self, conn: Connection, row: RowMapping, service_code: str, default_s: int) -> dict:
-        total, priority = conn.execute(
-            sa.select(sa.func.count(), sa.func.count().filter(tickets.c.is_priority.is_(True)))
-            .where(tickets.c.service_id == row["service_id"], tickets.c.business_date == row["business_date"],
-                   tickets.c.status == TicketStatus.WAITING.value)
-        ).one()
+        total, priority = conn.execute(_WAITING_COUNTS, {"office_id": row["office_id"], "service_id": row["service_id"],
+                                                          "day": row["business_date"]}).one()
         view = ticket_view(row, service_code)
         view["waiting"] = total
         ahead = priority - 1 if row["is_priority"] else total - 1

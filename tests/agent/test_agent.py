@@ -292,3 +292,43 @@ def test_agent_process_killed_and_restarted_prints_each_job_once(server: ServerP
         proc.kill()
         proc.wait(timeout=10)
     assert len(slips(printer)) == 5
+
+
+def test_a_scan_at_the_kiosk_box_shows_the_dossier_on_that_kiosk(server: ServerProcess, printer: FakeTcpPrinter,
+                                                                  tmp_path: Path) -> None:
+    """Serial scanner on a real pty → agent → server → the kiosk page's room."""
+    hall = Hall(server)
+    status, body = http("POST", server.url + "/api/v1/devices/token", {"kind": "integrator", "code": "igate-scan"},
+                        hall.admin)
+    code = "000.00.12.H56-250915-0042"
+    status, _ = http("POST", server.url + "/api/v1/dossiers", {
+        "code": code, "procedure_name": "Đăng ký kết hôn", "field_name": "Hộ tịch", "owner_name": "Trần Thị Bình",
+        "received_at": "2025-09-15T08:00:00+07:00", "appointment_at": "2099-09-22T17:00:00+07:00", "status": 4,
+    }, body["token"])
+    assert status == 201
+    master, slave = os.openpty()
+    page = socketio.Client(reconnection=False)
+    seen: list[dict] = []
+    page.on("dossier_scanned", seen.append)
+    page.connect(server.url, auth={"kiosk": hall.kiosk}, transports=["websocket"], wait_timeout=5)
+    settings = AgentSettings(server=server.url, kiosk=hall.kiosk, token=hall.agent_token, printer=quick(printer),
+                             profile={}, state_dir=tmp_path, poll_s=5)
+    from hardware.scanners import open_reader
+    agent = Agent(settings, EscposTicketPrinter(quick(printer)), Journal(tmp_path / "j.db"),
+                  open_reader(f"serial://{os.ttyname(slave)}?baudrate=9600&terminator=cr"))
+    agent.start()
+    try:
+        time.sleep(0.3)
+        os.write(master, f"Mã hồ sơ: {code}\nHọ tên: Trần Thị Bình\r".encode())
+        wait_for(lambda: seen, what="dossier_scanned on the kiosk page")
+        os.write(master, b"not a code\r")
+        wait_for(lambda: len(seen) == 2, what="second scan")
+    finally:
+        agent.stop()
+        page.disconnect()
+        os.close(master)
+        os.close(slave)
+    found, refused = seen
+    assert found["ok"] and found["dossier"]["code"] == code and found["dossier"]["owner"] == "Tr*** T** B"
+    assert "Trần Thị Bình" not in json.dumps(found, ensure_ascii=False)
+    assert refused["ok"] is False and refused["error"]["code"] == "malformed_code"
