@@ -65,6 +65,15 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
         from .i18n import request_lang, t
         return {"lang": request_lang(), "t": t, "version": __version__}
 
+    if app.config["ASYNC_MODE"] == "gevent":
+        import gevent
+
+        @app.before_request
+        def _take_turns() -> None:
+            # A keep-alive client whose next request is already buffered would otherwise be
+            # served again and again before anyone else: yield once per request.
+            gevent.sleep(0)
+
     if app.config["BACKGROUND_TASKS"]:
         svc.printing.reset_presence()   # a fresh server process has no agents connected yet
         _start_background(app, svc)
