@@ -332,3 +332,30 @@ def test_a_scan_at_the_kiosk_box_shows_the_dossier_on_that_kiosk(server: ServerP
     assert found["ok"] and found["dossier"]["code"] == code and found["dossier"]["owner"] == "Tr*** T** B"
     assert "Trần Thị Bình" not in json.dumps(found, ensure_ascii=False)
     assert refused["ok"] is False and refused["error"]["code"] == "malformed_code"
+
+
+def test_server_killed_and_restarted_the_agent_comes_back_and_nothing_prints_twice(
+        printer: FakeTcpPrinter, tmp_path: Path) -> None:
+    srv = ServerProcess(var_dir=tmp_path / "srv")
+    srv.var_dir.mkdir()
+    srv.prepare_demo()
+    srv.start()
+    try:
+        hall = Hall(srv)
+        agent = hall.agent(quick(printer), tmp_path / "journal.db")
+        agent.start()
+        try:
+            before = hall.issue()
+            wait_for(lambda: hall.job_status(before["id"]) == "printed", what="printed before the crash")
+            srv.kill()                                    # SIGKILL: sockets die without a goodbye
+            srv.start()
+            wait_for(lambda: hall.kiosk_state()["agent_online"], timeout=20, what="agent reconnected")
+            after = hall.issue()
+            wait_for(lambda: hall.job_status(after["id"]) == "printed", timeout=20, what="printed after restart")
+            time.sleep(0.5)
+        finally:
+            agent.stop()
+        assert len(slips(printer)) == 2
+        assert hall.job_status(before["id"]) == "printed"
+    finally:
+        srv.stop()
