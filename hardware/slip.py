@@ -288,3 +288,61 @@ def printer_test_slip(title: str = "IN THỬ — MÁY IN PHIẾU", detail_lines:
     ]
     return Slip(id=slip_id, kind="test", blocks=tuple(blocks))
 
+
+
+RECEIPT_TITLE = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
+APOLOGY_TITLE = "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"
+LOOKUP_CAPTION = "Quét mã để tra cứu tình trạng hồ sơ"
+
+
+def receipt_slip(issuer: str, unit: str, code: str, applicant: str, procedure: str, received_text: str,
+                 appointment_text: str, collect_at: str, lookup_url: str | None, documents: Iterable[str] = (),
+                 sets: int | None = None, processing_time: str | None = None) -> Slip:
+    """The essentials of form 01 (Giấy tiếp nhận hồ sơ và hẹn trả kết quả) on thermal paper.
+
+    The code is printed three ways a scanner can read it back: as text, as CODE128 and as a QR
+    of the public lookup address ending in the code.
+    """
+    blocks: list[Block] = [TextBlock(issuer, size="normal", bold=True)]
+    if unit.strip():
+        blocks.append(TextBlock(unit, size="small"))
+    blocks += [RuleBlock(), TextBlock(RECEIPT_TITLE, size="normal", bold=True),
+               TextBlock(f"Mã hồ sơ: {code}", size="normal", bold=True), BarcodeBlock(code), RuleBlock(),
+               TextBlock(f"Người nộp hồ sơ: {applicant}", size="normal", align="left"),
+               TextBlock(f"Thủ tục: {procedure}", size="normal", align="left")]
+    docs = [d for d in documents if d.strip()]
+    if docs:
+        blocks.append(TextBlock("Thành phần hồ sơ:", size="normal", bold=True, align="left"))
+        blocks += [TextBlock(f"{i}. {d}", size="small", align="left") for i, d in enumerate(docs, 1)]
+    if sets:
+        blocks.append(TextBlock(f"Số lượng hồ sơ: {sets} bộ", size="normal", align="left"))
+    if processing_time:
+        blocks.append(TextBlock(f"Thời hạn giải quyết: {processing_time}", size="normal", align="left"))
+    blocks += [TextBlock(f"Thời gian nhận hồ sơ: {received_text}", size="normal", align="left"),
+               TextBlock(f"Thời gian trả kết quả: {appointment_text}", size="normal", bold=True, align="left"),
+               TextBlock(f"Nơi nhận kết quả: {collect_at}", size="normal", align="left")]
+    if lookup_url:
+        blocks += [SpaceBlock(8), QrBlock(lookup_url, caption=LOOKUP_CAPTION)]
+    blocks += [RuleBlock(), ColumnsBlock("Người nộp hồ sơ", "Người tiếp nhận", size="small", bold=True),
+               SpaceBlock(56)]
+    return Slip(id=slip_id_for("receipt", code), kind="receipt", blocks=tuple(blocks))
+
+
+def apology_slip(issuer: str, code: str, applicant: str, procedure: str, original_text: str, new_text: str,
+                 reason: str, lookup_url: str | None) -> Slip:
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả, for a dossier that will be late."""
+    blocks: list[Block] = [
+        TextBlock(issuer, size="normal", bold=True), RuleBlock(),
+        TextBlock(APOLOGY_TITLE, size="normal", bold=True),
+        TextBlock(f"Mã hồ sơ: {code}", size="normal", bold=True), BarcodeBlock(code), RuleBlock(),
+        TextBlock(f"{issuer} xin lỗi Ông/Bà {applicant} vì hồ sơ {procedure} chưa được giải quyết đúng hạn.",
+                  size="normal", align="left"),
+    ]
+    if reason.strip():
+        blocks.append(TextBlock(f"Lý do: {reason}", size="normal", align="left"))
+    blocks += [TextBlock(f"Ngày hẹn trả ban đầu: {original_text}", size="normal", align="left"),
+               TextBlock(f"Ngày hẹn trả mới: {new_text}", size="large", bold=True, align="left"),
+               TextBlock("Rất mong Ông/Bà thông cảm. Xin trân trọng cảm ơn!", size="normal", align="left")]
+    if lookup_url:
+        blocks += [SpaceBlock(8), QrBlock(lookup_url, caption=LOOKUP_CAPTION)]
+    return Slip(id=slip_id_for("apology", code), kind="apology", blocks=tuple(blocks))

@@ -81,3 +81,16 @@ def track(token: str):  # noqa: ANN201
     except DomainError:
         return render_template("track.html", ticket=None), 404
     return render_template("track.html", ticket=ticket, token=token)
+
+
+@bp.get("/tra-cuu/<path:code>")
+def dossier(code: str):  # noqa: ANN201
+    """The page a receipt's QR opens on a phone: the same masked view as the kiosk."""
+    svc = current_app.extensions["motcua"]
+    lang = request_lang()
+    try:
+        view = svc.dossiers.lookup(code, lang, "web", request.remote_addr, None)
+    except DomainError as exc:
+        status = {"dossier_not_found": 404, "too_many_lookups": 429}.get(exc.code, 422)
+        return render_template("dossier.html", dossier=None, error=exc.message(lang)), status
+    return render_template("dossier.html", dossier=view, error=None)

@@ -5,10 +5,20 @@ from flask import request
 
 from ..domain.errors import Forbidden
 from ..domain.model import DeviceKind
-from ..identity import current_principal
+from ..identity import current_principal, staff_principal
 from ..services.dossiers import DossierInput, StepInput
 from . import endpoint, services
-from .schemas import DossierBatch, DossierIn, DossierLookup, DossierPublic, Error, OfficeQuery
+from .schemas import (
+    DossierBatch,
+    DossierIn,
+    DossierLookup,
+    DossierPublic,
+    DossierSlipRequest,
+    Error,
+    OfficeQuery,
+    PrintJob,
+)
+from .tickets import public_base
 
 
 def _writer() -> str:
@@ -74,3 +84,16 @@ def get_dossier(code: str, query: OfficeQuery):  # noqa: ANN201
     # A lookup URL pasted into the path arrives split: put its query string back before parsing.
     text = code + ("?" + request.query_string.decode("utf-8", "replace") if request.query_string else "")
     return _lookup(text, None, query.lang or "vi")
+
+
+@endpoint("/dossier-slips", "POST", "Print a dossier's receipt, or its apology slip, on a printer (staff)",
+          "dossiers", access="staff", body=DossierSlipRequest,
+          responses={201: ("The print job", PrintJob), 401: ("Not signed in", Error),
+                     404: ("Unknown dossier or printer", Error), 409: ("No apology to print", Error),
+                     422: ("Invalid request", Error)})
+def print_dossier_slip(body: DossierSlipRequest):  # noqa: ANN201
+    principal = staff_principal()
+    office_id = principal.office_id or services().default_office_id()
+    job = services().dossiers.print_slip(body.code, body.kind, body.printer, office_id, public_base(), body.reason,
+                                         tuple(body.documents), body.sets, body.processing_time)
+    return job, 201

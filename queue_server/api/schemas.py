@@ -53,7 +53,7 @@ class TokenResponse(BaseModel):
 
 
 class DeviceTokenRequest(Strict):
-    kind: Literal["kiosk", "display", "agent", "rating", "integrator"]
+    kind: Literal["kiosk", "display", "agent", "rating", "integrator", "printer"]
     code: Code
     name: Annotated[str, StringConstraints(max_length=200)] = ""
 
@@ -234,3 +234,14 @@ class DossierPublic(BaseModel):
     return_counter: int | None
     postal: bool
     steps: list[dict]
+
+
+class DossierSlipRequest(Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+        description="The dossier code (or anything the lookup accepts)")
+    kind: Literal["receipt", "apology"] = "receipt"
+    printer: Code = Field(description="Device code of the printer (a kiosk or a counter printer)")
+    reason: Annotated[str, StringConstraints(max_length=300)] = Field("", description="Apology: why it is late")
+    documents: Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=30)] = []
+    sets: Annotated[int, Field(ge=1, le=99)] | None = None
+    processing_time: Annotated[str, StringConstraints(max_length=100)] | None = None

@@ -46,6 +46,10 @@ class DeviceKind(str, Enum):
     AGENT = "agent"
     RATING = "rating"
     INTEGRATOR = "integrator"   # the provincial one-stop system feeding dossiers
+    PRINTER = "printer"         # a counter's receipt printer, served by an agent like a kiosk's
+
+
+PRINTING_DEVICES = (DeviceKind.KIOSK.value, DeviceKind.PRINTER.value)
 
 
 # Which transitions each counter action may make.

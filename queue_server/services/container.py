@@ -32,7 +32,7 @@ class QueueServices:
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),
             {"address": config.get("LOOKUPS_PER_MINUTE_ADDRESS", 30),
-             "kiosk": config.get("LOOKUPS_PER_MINUTE_KIOSK", 120)})
+             "kiosk": config.get("LOOKUPS_PER_MINUTE_KIOSK", 120)}, self.printing)
 
     def office_id_by_code(self, code: str) -> int:
         with self.db.read() as conn:

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from ..domain.clock import Clock, from_utc_naive, to_utc_naive
+from ..domain.clock import Clock, from_utc_naive, local_time, to_utc_naive
 from ..domain.dossiers import (
     BUCKET_NAMES,
     CHANNELS,
@@ -25,6 +25,8 @@ from ..domain.dossiers import (
 from ..domain.errors import Conflict, NotFound, RateLimited
 from ..persistence.database import Database
 from ..persistence.tables import dossier_lookups, dossier_steps, dossiers
+from .offices import get_office
+from .printing import PrintService
 from .ratelimit import SlidingWindowLimiter
 
 PLACEHOLDER_CODE = "000.00.00.X00-000101-0001"   # looked up for malformed input, so it costs the same
@@ -62,10 +64,23 @@ class DossierInput:
     office_id: int | None = None
 
 
+def long_time(instant: datetime, tz: str) -> str:
+    """"08 giờ 10 phút, ngày 15 tháng 09 năm 2025", as form 01 writes times."""
+    local = local_time(instant, tz)
+    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d} tháng {local:%m} năm {local:%Y}"
+
+
+def lookup_url(base: str | None, code: str) -> str | None:
+    """The public page a receipt's QR opens; it ends in the code, so the kiosk reads it too."""
+    return f"{base.rstrip('/')}/tra-cuu/{code}" if base else None
+
+
 class DossierService:
-    def __init__(self, db: Database, clock: Clock, id_hash_key: bytes, lookup_limits: dict | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, id_hash_key: bytes, lookup_limits: dict | None = None,
+                 printing: PrintService | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.printing = printing
         self._key = id_hash_key
         limits = lookup_limits or {}
         self.by_address = SlidingWindowLimiter(limits.get("address", 30), 60)
@@ -215,6 +230,44 @@ class DossierService:
         with self.db.write() as conn:
             conn.execute(sa.insert(dossier_lookups).values(at=to_utc_naive(self.clock.now()), source=source,
                                                            kiosk=kiosk, outcome=outcome, code=code))
+
+    def print_slip(self, code_text: str, kind: str, printer: str, office_id: int, base_url: str | None,
+                   reason: str = "", documents: tuple[str, ...] = (), sets: int | None = None,
+                   processing_time: str | None = None) -> dict:
+        """A receipt, or for a late dossier the apology slip, on a printer served by an agent."""
+        from hardware.slip import apology_slip, receipt_slip
+
+        assert self.printing is not None
+        code = str(parse_code(code_text))
+        with self.db.write() as conn:
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
+            if row is None:
+                raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
+            office = get_office(conn, office_id)
+            if not self.printing.kiosk_prints(conn, office_id, printer):
+                raise NotFound(f"Không có máy in «{printer}».", f"There is no printer “{printer}”.",
+                               code="printer_not_found")
+            received = long_time(from_utc_naive(row["received_at"]), office.timezone)
+            appointment = long_time(from_utc_naive(row["appointment_at"]), office.timezone)
+            if kind == "apology":
+                if row["apology_new_date"] is None:
+                    raise Conflict("Hồ sơ chưa có ngày hẹn mới nên chưa thể in phiếu xin lỗi.",
+                                   "The dossier has no new date yet, so there is no apology to print.",
+                                   code="no_apology")
+                slip = apology_slip(office.name, code, row["owner_name"], row["procedure_name"], appointment,
+                                    long_time(from_utc_naive(row["apology_new_date"]), office.timezone), reason,
+                                    lookup_url(base_url, code))
+            else:
+                collect = (f"Quầy số {row['return_counter']}, {office.name}" if row["return_counter"]
+                           else f"Bộ phận Trả kết quả, {office.name}")
+                if row["postal"]:
+                    collect = "Gửi qua dịch vụ bưu chính công ích"
+                slip = receipt_slip(office.name, "Bộ phận Tiếp nhận và Trả kết quả", code, row["owner_name"],
+                                    row["procedure_name"], received, appointment, collect,
+                                    lookup_url(base_url, code), documents, sets, processing_time)
+            view, event = self.printing.enqueue(conn, office_id, printer, None, kind, slip.to_dict())
+        self.printing.bus.publish([event])
+        return view
 
     def staff_view(self, code_text: str) -> dict:
         code = str(parse_code(code_text))

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from ..domain import events as ev
 from ..domain.clock import Clock, from_utc_naive, local_time, to_utc_naive
 from ..domain.errors import Conflict, Forbidden, NotFound
-from ..domain.model import DeviceKind, TicketStatus
+from ..domain.model import PRINTING_DEVICES, DeviceKind, TicketStatus
 from ..domain.schedule import SESSION_NAMES
 from ..persistence.database import Database
 from ..persistence.tables import device_status, devices, print_jobs, tickets
@@ -103,7 +103,7 @@ class PrintService:
         if not code:
             return False
         row = conn.execute(_KIOSK_DEVICE, {"office_id": office_id, "code": code}).first()
-        return row is not None and row.kind == DeviceKind.KIOSK.value and (row.settings or {}).get("printing", True)
+        return row is not None and row.kind in PRINTING_DEVICES and (row.settings or {}).get("printing", True)
 
     def enqueue(self, conn: Connection, office_id: int, device_code: str, ticket_id: int | None, kind: str,
                 slip: dict) -> tuple[dict, ev.Event]:
@@ -123,7 +123,7 @@ class PrintService:
     def _device_id(self, conn: Connection, kiosk: KioskRef) -> int:
         device_id = conn.execute(sa.select(devices.c.id).where(
             devices.c.office_id == kiosk.office_id, devices.c.code == kiosk.code,
-            devices.c.kind == DeviceKind.KIOSK.value)).scalar()
+            devices.c.kind.in_(PRINTING_DEVICES))).scalar()
         if device_id is None:
             raise NotFound(f"Không có ki-ốt «{kiosk.code}».", f"There is no kiosk “{kiosk.code}”.",
                            code="kiosk_not_found")

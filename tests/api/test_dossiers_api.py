@@ -136,3 +136,42 @@ def test_batch_is_all_or_nothing(client, app, integrator) -> None:  # noqa: ANN0
     assert r.status_code == 422
     with app.extensions["motcua"].db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(dossiers)).scalar_one() == 50
+
+
+def test_public_page_and_receipt_printing(client, app, api, integrator) -> None:  # noqa: ANN001
+    from queue_server.sockets import socketio
+    put(client, integrator, return_counter=5)
+    page = client.get(f"/tra-cuu/{CODE}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Ng*** V** A" in text and "Nguyễn Văn An" not in text
+    assert client.get("/tra-cuu/not-a-code").status_code == 422
+    assert client.get("/tra-cuu/000.00.12.H56-250915-0099").status_code == 404
+    admin = api.headers("admin")
+    client.post("/api/v1/devices/token", json={"kind": "printer", "code": "counter-5"}, headers=admin)
+    agent_token = client.post("/api/v1/devices/token", json={"kind": "agent", "code": "agent-c5"},
+                              headers=admin).json["token"]
+    agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "counter-5"})
+    agent.get_received()
+    h = api.headers("staff5")
+    r = client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "counter-5",
+                                                   "documents": ["Tờ khai", "Giấy chứng sinh"]}, headers=h)
+    assert r.status_code == 201 and r.json["kind"] == "receipt"
+    (event,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
+    blocks = event["job"]["slip"]["blocks"]
+    assert {"type": "barcode", "data": CODE} in blocks
+    assert any(b["type"] == "qr" and b["data"].endswith(f"/tra-cuu/{CODE}") for b in blocks)
+    assert any("Nguyễn Văn An" in b.get("text", "") for b in blocks)      # the citizen's own receipt
+    r = client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "counter-5", "kind": "apology"},
+                    headers=h)
+    assert r.status_code == 409 and r.json["error"]["code"] == "no_apology"
+    r = client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "nowhere"}, headers=h)
+    assert r.status_code == 404
+    assert client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "counter-5"}).status_code == 401
+    put(client, integrator, return_counter=5, appointment_at="2025-09-22T17:00:00+07:00",
+        apology_new_date="2025-09-29T17:00:00+07:00")
+    r = client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "counter-5", "kind": "apology",
+                                                   "reason": "Chờ xác minh thông tin"}, headers=h)
+    assert r.status_code == 201 and r.json["kind"] == "apology"
+    (event,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
+    texts = " ".join(b.get("text", "") for b in event["job"]["slip"]["blocks"])
+    assert "PHIẾU XIN LỖI" in texts and "29 tháng 09 năm 2025" in texts and "Chờ xác minh" in texts
