@@ -1,6 +1,8 @@
 """`motcua`: database, demo data, users, device tokens, and running the server."""
 from __future__ import annotations
 
+import csv
+import json
 import os
 import signal
 import subprocess
@@ -93,6 +95,58 @@ def user_password(username: str, password: str) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message_en) from exc
     click.echo("password changed")
+
+
+@main.group()
+def dossiers() -> None:
+    """Dossiers from export files or the provincial one-stop system."""
+
+
+def _dossier_setup(mapping_file: Path | None):  # noqa: ANN202
+    from .services.container import QueueServices
+    from .services.dossier_sources import FieldMapping
+    config = settings.from_environment()
+    svc = QueueServices(_db(), SystemClock(), config)
+    mapping = FieldMapping.from_dict(json.loads(mapping_file.read_text())) if mapping_file else FieldMapping()
+    return svc, mapping
+
+
+def _report(report) -> None:  # noqa: ANN001
+    click.echo(f"{report.created} created, {report.updated} updated, {len(report.rejected)} rejected")
+    for number, reason in report.rejected[:50]:
+        click.echo(f"  record {number}: {reason}" if number > 0 else f"  {reason}", err=True)
+
+
+@dossiers.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, path_type=Path),
+              help="JSON object: our field → your column (default: the national portal's names)")
+@click.option("--tz", default="Asia/Ho_Chi_Minh", help="time zone of times written without one")
+def dossiers_import(path: Path, mapping_file: Path | None, tz: str) -> None:
+    """Import a CSV or JSON export; re-importing updates and never duplicates."""
+    from .services.dossier_sources import import_records, read_file
+    svc, mapping = _dossier_setup(mapping_file)
+    try:
+        report = import_records(svc.dossiers, read_file(path), mapping, tz, "import")
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    _report(report)
+
+
+@dossiers.command("pull")
+@click.option("--url", required=True, help="HTTP JSON endpoint of the provincial one-stop system")
+@click.option("--token", default=None, envvar="DOSSIER_SOURCE_TOKEN")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, path_type=Path))
+@click.option("--tz", default="Asia/Ho_Chi_Minh")
+def dossiers_pull(url: str, token: str | None, mapping_file: Path | None, tz: str) -> None:
+    """Fetch dossiers once from the provincial system (run it from a timer for a steady feed)."""
+    from .services.dossier_sources import HttpJsonSource, import_records
+    svc, mapping = _dossier_setup(mapping_file)
+    try:
+        records = HttpJsonSource(url, token).fetch()
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{url}: {exc}") from exc
+    _report(import_records(svc.dossiers, records, mapping, tz, "pull"))
 
 
 @main.command("device-token")

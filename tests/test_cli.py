@@ -52,3 +52,17 @@ def test_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
                           env={**os.environ, "MOTCUA_VAR": str(tmp_path), "SECRET_KEY": "x"}, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "motcua db upgrade" in done.stderr
+
+
+def test_dossier_import_command(tmp_path: Path) -> None:
+    assert motcua(tmp_path, "db", "upgrade").returncode == 0
+    export = tmp_path / "hoso.json"
+    export.write_text('[{"MaHoSo": "000.00.12.H56-250915-0007", "TenTTHC": "Đăng ký khai sinh", '
+                      '"NgayTiepNhan": "20250915081000", "NgayHenTra": "20250922170000", "TrangThaiHoSo": 4},'
+                      ' {"MaHoSo": "sai-ma"}]', encoding="utf-8")
+    done = motcua(tmp_path, "dossiers", "import", str(export))
+    assert done.returncode == 0 and "1 created, 0 updated, 1 rejected" in done.stdout
+    assert "1 created" not in motcua(tmp_path, "dossiers", "import", str(export)).stdout   # the second run updates
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    assert motcua(tmp_path, "dossiers", "import", str(broken)).returncode != 0
