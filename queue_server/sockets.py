@@ -17,6 +17,7 @@ from .domain import events as ev
 from .domain.events import Event
 from .services.auth import ANONYMOUS, Principal
 from .services.container import QueueServices
+from .services.display import board_of
 from .services.printing import KioskRef
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ socketio = SocketIO()
 
 SNAPSHOT = "snapshot"
 AGENTS: dict[str, KioskRef] = {}   # socket id → the kiosk whose printer that agent serves
+BOARDS: dict[str, dict] = {}       # socket id → what that display board is limited to
 
 
 def office_room(office_id: int) -> str:
@@ -107,7 +109,13 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         track = _code(auth.get("track"))
         if track:
             join_room(ticket_room(track))
-        _send_snapshot(services, office_id)
+        board = board_of(principal)
+        try:
+            _send_snapshot(services, office_id, board)
+        except de.DomainError as exc:
+            raise _refuse(exc) from exc
+        if board is not None:
+            BOARDS[request.sid] = board
         if kiosk:
             join_room(kiosk_room(office_id, kiosk))
             socketio.emit(ev.PRINTER_STATUS_CHANGED, services.printing.kiosk_state(KioskRef(office_id, kiosk)),
@@ -128,6 +136,7 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
 
     @socketio.on("disconnect")
     def on_disconnect(reason=None):  # noqa: ANN001, ANN202
+        BOARDS.pop(request.sid, None)
         kiosk = AGENTS.pop(request.sid, None)
         if kiosk is not None:
             current_app.extensions["motcua"].printing.agent_disconnected(kiosk)
@@ -137,7 +146,7 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         services: QueueServices = current_app.extensions["motcua"]
         office_id = _office_of(request.sid)
         if office_id is not None:
-            _send_snapshot(services, office_id)
+            _send_snapshot(services, office_id, BOARDS.get(request.sid))
 
     @socketio.on("print_result")
     def on_print_result(data=None):  # noqa: ANN001, ANN202
@@ -190,5 +199,5 @@ def _office_of(sid: str) -> int | None:
     return None
 
 
-def _send_snapshot(services: QueueServices, office_id: int) -> None:
-    socketio.emit(SNAPSHOT, services.display.state(office_id), to=request.sid)
+def _send_snapshot(services: QueueServices, office_id: int, board: dict | None = None) -> None:
+    socketio.emit(SNAPSHOT, services.display.state(office_id, board=board), to=request.sid)

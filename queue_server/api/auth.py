@@ -42,5 +42,6 @@ def me():  # noqa: ANN201
 def device_token(body: DeviceTokenRequest):  # noqa: ANN201
     principal = staff_principal()
     office_id = principal.office_id or services().default_office_id()
-    value = services().auth.issue_device_token(office_id, DeviceKind(body.kind), body.code, body.name)
+    settings = {"board": body.board.model_dump()} if body.board is not None else None
+    value = services().auth.issue_device_token(office_id, DeviceKind(body.kind), body.code, body.name, settings)
     return {"token": value, "kind": body.kind, "code": body.code}, 201

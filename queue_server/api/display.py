@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..domain.model import DeviceKind
 from ..identity import current_principal, require_device_kind
+from ..services.display import board_of
 from . import endpoint, services
 from .schemas import DisplayState, Error, OfficeQuery, ServiceList
 from .tickets import resolve_office
@@ -17,5 +18,7 @@ def list_services(query: OfficeQuery):  # noqa: ANN201
 @endpoint("/display/state", "GET", "Board snapshot: counters, recent calls, waiting counts", "public",
           query=OfficeQuery, responses={200: ("Snapshot", DisplayState), 404: ("Unknown office", Error)})
 def display_state(query: OfficeQuery):  # noqa: ANN201
-    require_device_kind(current_principal(), DeviceKind.DISPLAY, DeviceKind.KIOSK, DeviceKind.AGENT)
-    return services().display.state(resolve_office(query.office))
+    principal = current_principal()
+    require_device_kind(principal, DeviceKind.DISPLAY, DeviceKind.KIOSK, DeviceKind.AGENT)
+    return services().display.state(resolve_office(query.office), board=board_of(principal))
+

@@ -52,10 +52,16 @@ class TokenResponse(BaseModel):
     user: dict
 
 
+class BoardSettings(Strict):
+    counters: Annotated[list[Annotated[int, Field(ge=1, le=999)]], Field(max_length=100)] = []
+    services: Annotated[list[Code], Field(max_length=100)] = []
+
+
 class DeviceTokenRequest(Strict):
     kind: Literal["kiosk", "display", "agent", "rating", "integrator", "printer"]
     code: Code
     name: Annotated[str, StringConstraints(max_length=200)] = ""
+    board: BoardSettings | None = Field(None, description="Display boards: the counters and services shown")
 
 
 class DeviceTokenResponse(BaseModel):

@@ -35,6 +35,7 @@ class Principal:
     device_id: int | None = None
     device_kind: DeviceKind | None = None
     device_code: str | None = None
+    device_settings: dict = field(default_factory=dict, compare=False)
 
     @property
     def is_user(self) -> bool:
@@ -150,7 +151,8 @@ class AuthService:
                 expires_at=to_utc_naive(now + self.user_token_ttl)))
         return token, int(self.user_token_ttl.total_seconds())
 
-    def issue_device_token(self, office_id: int, kind: DeviceKind, code: str, name: str = "") -> str:
+    def issue_device_token(self, office_id: int, kind: DeviceKind, code: str, name: str = "",
+                           settings: dict | None = None) -> str:
         token = secrets.token_urlsafe(32)
         now = to_utc_naive(self.clock.now())
         with self.db.write() as conn:
@@ -163,6 +165,8 @@ class AuthService:
             elif conn.execute(sa.select(devices.c.kind).where(devices.c.id == device_id)).scalar() != kind.value:
                 raise Conflict(f"Thiết bị «{code}» đã được đăng ký với loại khác.",
                                f"The device “{code}” is registered as another kind.", code="device_kind_mismatch")
+            if settings is not None:
+                conn.execute(sa.update(devices).where(devices.c.id == device_id).values(settings=settings))
             conn.execute(sa.insert(api_tokens).values(token_hash=token_hash(token), device_id=device_id,
                                                       created_at=now))
         return token
@@ -187,7 +191,8 @@ class AuthService:
                 return self._user_principal(conn, row["user_id"])
             device = conn.execute(sa.select(devices).where(devices.c.id == row["device_id"])).mappings().one()
         return Principal(kind="device", office_id=device["office_id"], device_id=device["id"],
-                         device_kind=DeviceKind(device["kind"]), device_code=device["code"])
+                         device_kind=DeviceKind(device["kind"]), device_code=device["code"],
+                         device_settings=device["settings"] or {})
 
 
 def require_user(principal: Principal) -> None:

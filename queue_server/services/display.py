@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..domain.clock import Clock, business_date, from_utc_naive, local_time
-from ..domain.model import TicketStatus
+from ..domain.errors import InvalidInput
+from ..domain.model import DeviceKind, TicketStatus
 from ..domain.schedule import is_open
 from ..persistence.database import Database
 from ..persistence.tables import counter_services, counters, services, ticket_actions, tickets
@@ -51,8 +52,15 @@ class DisplayService:
                    tickets.c.status == TicketStatus.WAITING.value)
             .group_by(services.c.code)).all())
 
-    def state(self, office_id: int | None, recent: int = 10) -> dict:
-        """Board snapshot, read in one transaction so `seq` matches what it shows."""
+    def state(self, office_id: int | None, recent: int = 10, board: dict | None = None) -> dict:
+        """Board snapshot, read in one transaction so `seq` matches what it shows.
+
+        `board` limits it to some counters and services (a display device's settings); the
+        services a kept counter serves stay on the board's waiting list.
+        """
+        if board is not None and not board.get("counters") and not board.get("services"):
+            raise InvalidInput("Bảng hiển thị này chưa được gán quầy hoặc dịch vụ nào.",
+                               "This display board is not assigned any counter or service.", code="empty_board")
         now = self.clock.now()
         with self.db.read() as conn:
             office = directory.get_office(conn, office_id) if office_id else directory.default_office(conn)
@@ -84,7 +92,7 @@ class DisplayService:
                 .order_by(ticket_actions.c.id.desc()).limit(recent)).mappings().all()
             svc = directory.list_services(conn, office.id)
             waiting = self._waiting(conn, office.id, today)
-        return {
+        state = {
             "seq": seq,
             "office": {"code": office.code, "name": office.name, "name_en": office.name_en},
             "business_date": today.isoformat(),
@@ -99,3 +107,26 @@ class DisplayService:
             "waiting": [{"service": s.code, "name_vi": s.name_vi, "name_en": s.name_en,
                          "waiting": waiting.get(s.code, 0)} for s in svc if s.active],
         }
+        return limit_to_board(state, board) if board is not None else state
+
+
+def limit_to_board(state: dict, board: dict) -> dict:
+    """What one board of several shows: its counters, their calls, the services they serve."""
+    numbers = set(board.get("counters") or [])
+    wanted = set(board.get("services") or [])
+    kept = [c for c in state["counters"] if c["number"] in numbers]
+    if not numbers:     # a board by service shows the counters that serve those services
+        kept = [c for c in state["counters"] if wanted & set(c["services"])]
+        numbers = {c["number"] for c in kept}
+    wanted |= {code for c in kept if board.get("counters") for code in c["services"]}
+    return {**state, "board": {"counters": sorted(numbers), "services": sorted(wanted)},
+            "counters": kept,
+            "recent_calls": [r for r in state["recent_calls"] if r["counter"] in numbers],
+            "waiting": [w for w in state["waiting"] if w["service"] in wanted]}
+
+
+def board_of(principal) -> dict | None:  # noqa: ANN001
+    """A display device shows the board it was configured for; everyone else the whole hall."""
+    if principal.is_device and principal.device_kind is DeviceKind.DISPLAY:
+        return principal.device_settings.get("board")
+    return None

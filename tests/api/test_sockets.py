@@ -86,3 +86,31 @@ def test_one_broken_listener_does_not_stop_the_others(app, client) -> None:  # n
         assert [n for n, _ in received(board)] == ["ticket_issued", "queue_changed"]
     finally:
         unsubscribe()
+
+
+def test_a_board_limited_to_some_counters(app, client, api) -> None:  # noqa: ANN001
+    admin = api.headers("admin")
+    token = client.post("/api/v1/devices/token", json={"kind": "display", "code": "board-12",
+                                                       "board": {"counters": [1, 2]}}, headers=admin).json["token"]
+    for service in ("HOTICH", "DATDAI"):
+        client.post("/api/v1/tickets", json={"service": service})
+    client.post("/api/v1/counters/1/call-next", headers=api.headers("staff1"))
+    client.post("/api/v1/counters/3/call-next", headers=api.headers("staff3"))
+    state = client.get("/api/v1/display/state", headers={"Authorization": f"Bearer {token}"}).json
+    assert [c["number"] for c in state["counters"]] == [1, 2]
+    assert [r["counter"] for r in state["recent_calls"]] == [1]
+    assert "DATDAI" not in {w["service"] for w in state["waiting"]}
+    assert state["board"]["counters"] == [1, 2]
+    board = socketio.test_client(app, auth={"token": token})
+    (name, snap), = received(board)
+    assert [c["number"] for c in snap["counters"]] == [1, 2]
+    whole = client.get("/api/v1/display/state").json
+    assert len(whole["counters"]) == 5 and "board" not in whole
+
+
+def test_a_board_limited_to_nothing_is_refused(app, client, api) -> None:  # noqa: ANN001
+    token = client.post("/api/v1/devices/token", json={"kind": "display", "code": "board-0", "board": {}},
+                        headers=api.headers("admin")).json["token"]
+    r = client.get("/api/v1/display/state", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422 and r.json["error"]["code"] == "empty_board"
+    assert not socketio.test_client(app, auth={"token": token}).is_connected()
