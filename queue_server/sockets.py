@@ -77,7 +77,8 @@ def _code(value: object) -> str | None:
 
 
 def _refuse(exc: de.DomainError) -> Refused:
-    return Refused({"code": exc.code, "message": exc.message_vi, "message_en": exc.message_en})
+    """The client's connect_error carries {message, data: {code, message_en}}."""
+    return Refused(exc.message_vi, {"code": exc.code, "message_en": exc.message_en})
 
 
 def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
@@ -117,9 +118,12 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         if board is not None:
             BOARDS[request.sid] = board
         if kiosk:
+            ref = KioskRef(office_id, kiosk)
             join_room(kiosk_room(office_id, kiosk))
-            socketio.emit(ev.PRINTER_STATUS_CHANGED, services.printing.kiosk_state(KioskRef(office_id, kiosk)),
-                          to=request.sid)
+            socketio.emit(ev.PRINTER_STATUS_CHANGED, services.printing.kiosk_state(ref), to=request.sid)
+            # A page that was offline may have missed how its last tickets printed: say it again.
+            for change in services.printing.recent_results(ref):
+                socketio.emit(ev.PRINT_STATUS_CHANGED, change, to=request.sid)
         return None
 
     def _connect_agent(services: QueueServices, principal: Principal, kiosk_code: str) -> None:

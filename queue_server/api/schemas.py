@@ -25,6 +25,8 @@ class Ticket(BaseModel):
     id: int
     number: str = Field(description="The printed number, e.g. A025 or 1025")
     service: str
+    service_name_vi: str | None = None
+    service_name_en: str | None = None
     status: Literal["waiting", "called", "finished", "no_show", "transferred", "expired"]
     priority: bool
     position: int | None = Field(None, description="People waiting ahead")

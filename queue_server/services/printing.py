@@ -28,17 +28,17 @@ RESULT_STATES = (PRINTED, FAILED, UNCERTAIN)
 
 # What the kiosk tells the citizen for each printer problem (vi, en).
 FAULT_TEXT = {
-    "paper_out": ("Máy in hết giấy. Số của bạn vẫn được giữ — vui lòng ghi nhớ số trên màn hình và báo cán bộ.",
+    "paper_out": ("Máy in hết giấy. Số của quý vị vẫn được giữ — vui lòng ghi nhớ số trên màn hình và báo cán bộ.",
                   "The printer is out of paper. Your number is kept — please note it from the screen and tell "
                   "a staff member."),
-    "offline": ("Máy in không phản hồi. Số của bạn vẫn được giữ — vui lòng ghi nhớ số trên màn hình và báo cán bộ.",
+    "offline": ("Máy in không phản hồi. Số của quý vị vẫn được giữ — vui lòng ghi nhớ số trên màn hình và báo cán bộ.",
                 "The printer is not responding. Your number is kept — please note it from the screen and tell "
                 "a staff member."),
-    "agent_offline": ("Máy in chưa sẵn sàng. Số của bạn vẫn được giữ — vui lòng ghi nhớ số trên màn hình.",
+    "agent_offline": ("Máy in chưa sẵn sàng. Số của quý vị vẫn được giữ — vui lòng ghi nhớ số trên màn hình.",
                       "The printer is not ready. Your number is kept — please note it from the screen."),
     "uncertain": ("Không chắc phiếu đã được in. Nếu không có phiếu, vui lòng báo cán bộ để in lại.",
                   "The ticket may not have printed. If you have no ticket, please ask a staff member to reprint it."),
-    "error": ("Máy in gặp lỗi. Số của bạn vẫn được giữ — vui lòng báo cán bộ.",
+    "error": ("Máy in gặp lỗi. Số của quý vị vẫn được giữ — vui lòng báo cán bộ.",
               "The printer reported an error. Your number is kept — please tell a staff member."),
 }
 
@@ -255,6 +255,22 @@ class PrintService:
     def _kiosk_state_event(self, kiosk: KioskRef) -> ev.Event:
         return ev.device_event(ev.PRINTER_STATUS_CHANGED, kiosk.office_id, kiosk.code, self.kiosk_state(kiosk),
                                ev.KIOSK)
+
+    def recent_results(self, kiosk: KioskRef, within: timedelta = timedelta(minutes=5)) -> list[dict]:
+        """Print results of the last few minutes, as print_status_changed payloads, oldest first."""
+        since = to_utc_naive(self.clock.now() - within)
+        with self.db.read() as conn:
+            rows = conn.execute(sa.select(print_jobs).where(
+                print_jobs.c.office_id == kiosk.office_id, print_jobs.c.device_code == kiosk.code,
+                print_jobs.c.created_at >= since, print_jobs.c.status.in_(RESULT_STATES))
+                .order_by(print_jobs.c.id)).mappings().all()
+        return [{"office": kiosk.office_id, "device": kiosk.code, "job": job_view(r),
+                 "fault": status_message(r["status"], r["error_code"])} for r in rows]
+
+    def latest_job(self, conn: Connection, ticket_id: int) -> dict | None:
+        row = conn.execute(sa.select(print_jobs).where(print_jobs.c.ticket_id == ticket_id)
+                           .order_by(print_jobs.c.id.desc()).limit(1)).mappings().first()
+        return job_view(row) if row else None
 
     def publish_state(self, kiosk: KioskRef) -> None:
         self.bus.publish([self._kiosk_state_event(kiosk)])

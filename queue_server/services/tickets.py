@@ -149,7 +149,10 @@ class TicketService:
             if req.idempotency_key:
                 existing = conn.execute(_IDEMPOTENT, {"office_id": office.id, "key": req.idempotency_key}).scalar()
                 if existing is not None:
-                    return {**self._get(conn, tickets.c.id == existing, office.id), "replayed": True}
+                    replay = {**self._get(conn, tickets.c.id == existing, office.id), "replayed": True}
+                    if self.printing is not None:
+                        replay["print_job"] = self.printing.latest_job(conn, existing)
+                    return replay
             if not service.active:
                 raise Unavailable(f"Dịch vụ «{service.name_vi}» tạm ngừng cấp số.",
                                   f"The service “{service.name_en}” is not issuing numbers at the moment.",
@@ -219,7 +222,8 @@ class TicketService:
             return self._get(conn, tickets.c.track_token == token, None)
 
     def _get(self, conn: Connection, where: sa.ColumnElement, office_id: int | None) -> dict:
-        stmt = (sa.select(tickets, services.c.code.label("service_code"), counters.c.number.label("counter_number"))
+        stmt = (sa.select(tickets, services.c.code.label("service_code"), services.c.name_vi.label("service_name_vi"),
+                          services.c.name_en.label("service_name_en"), counters.c.number.label("counter_number"))
                 .join(services, services.c.id == tickets.c.service_id)
                 .outerjoin(counters, counters.c.id == tickets.c.counter_id).where(where))
         if office_id is not None:
@@ -228,6 +232,7 @@ class TicketService:
         if row is None:
             raise NotFound("Không tìm thấy phiếu.", "Ticket not found.", code="ticket_not_found")
         view = ticket_view(row, row["service_code"], row["counter_number"])
+        view["service_name_vi"], view["service_name_en"] = row["service_name_vi"], row["service_name_en"]
         if row["status"] == TicketStatus.WAITING.value:
             office = directory.get_office(conn, row["office_id"])
             if row["business_date"] == business_date(self.clock.now(), office.timezone):
