@@ -78,6 +78,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
 
     if app.config["BACKGROUND_TASKS"]:
         svc.printing.reset_presence()   # a fresh server process has no agents connected yet
+        svc.voice.warm()                # read the clips once, not during the first call of the day
         _start_background(app, svc)
     return app
 

@@ -98,6 +98,25 @@ def user_password(username: str, password: str) -> None:
 
 
 @main.group()
+def voice() -> None:
+    """The clips announcements are made of."""
+
+
+@voice.command("generate")
+@click.option("--dialect", type=click.Choice(["north", "south", "central"]), default="north")
+@click.option("--overwrite", is_flag=True, help="replace existing clips (human recordings too)")
+def voice_generate(dialect: str, overwrite: bool) -> None:
+    """Write a clip per word with espeak-ng into VOICE_DIR (keeps clips already there)."""
+    from .services.voice import generate_clips
+    folder = Path(settings.from_environment()["VOICE_DIR"])
+    try:
+        made = generate_clips(folder, dialect=dialect, overwrite=overwrite)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{made} clips written to {folder}")
+
+
+@main.group()
 def dossiers() -> None:
     """Dossiers from export files or the provincial one-stop system."""
 
@@ -206,6 +225,11 @@ def run_demo() -> None:
     database = _db()
     schema.upgrade(database)
     load_demo(database, AuthService(database, SystemClock()))
+    from .services.voice import generate_clips
+    try:
+        generate_clips(Path(settings.from_environment()["VOICE_DIR"]))
+    except (RuntimeError, OSError) as exc:
+        click.echo(f"  (voice clips not generated: {exc}; boards will use the browser's voice)", err=True)
     where = settings.server_settings()
     base = f"http://{where['host']}:{where['port']}"
     var = Path(settings.from_environment()["VAR_DIR"])

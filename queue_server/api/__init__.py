@@ -82,4 +82,4 @@ def services():  # noqa: ANN201
     return current_app.extensions["motcua"]
 
 
-from . import auth, counters, display, dossiers, printing, tickets  # noqa: E402,F401  (register the views)
+from . import announcements, auth, counters, display, dossiers, printing, tickets  # noqa: E402,F401

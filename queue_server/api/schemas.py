@@ -253,3 +253,16 @@ class DossierSlipRequest(Strict):
     documents: Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=30)] = []
     sets: Annotated[int, Field(ge=1, le=99)] | None = None
     processing_time: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class AnnouncementQuery(Strict):
+    model_config = ConfigDict(extra="ignore", strict=False)
+    number: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    counter: Annotated[int, Field(ge=1, le=999)]
+    office: Code | None = None
+
+
+class AnnouncementPreview(BaseModel):
+    text: str = Field(description="What the hall hears")
+    audio_url: str = Field(description="One WAV: chime, then the phrase as many times as the office repeats it")
+    missing_clips: list[str] = Field(description="Words without a clip; the board then uses the browser's voice")

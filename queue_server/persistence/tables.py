@@ -24,6 +24,7 @@ offices = sa.Table(
     sa.Column("priority_interleave", sa.Integer, nullable=False, server_default="3"),
     sa.Column("kiosk_token_required", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("event_seq", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("settings", sa.JSON, nullable=True),   # voice, board notice: office-level preferences
 )
 
 services = sa.Table(

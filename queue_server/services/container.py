@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -16,6 +17,7 @@ from .dossiers import DossierService
 from .offices import office_by_code
 from .printing import PrintService
 from .tickets import TicketService
+from .voice import ClipVoice
 
 
 class QueueServices:
@@ -29,6 +31,7 @@ class QueueServices:
         self.tickets = TicketService(db, clock, self.bus, self.printing)
         self.counters = CounterService(db, clock, self.bus)
         self.display = DisplayService(db, clock)
+        self.voice = ClipVoice(Path(config.get("VOICE_DIR", "var/voice")))
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),
             {"address": config.get("LOOKUPS_PER_MINUTE_ADDRESS", 30),

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from ..domain import events as ev
 from ..domain.clock import Clock, business_date, to_utc_naive
-from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.model import CounterState, TicketStatus, can_transition
 from ..domain.ordering import class_preference, next_streak
 from ..persistence.database import Database
@@ -22,6 +22,7 @@ from . import sequence
 from .auth import Principal, forbid_counter
 from .bus import EventBus
 from .tickets import ticket_view
+from .voice import announcement_text
 
 WAITING = TicketStatus.WAITING.value
 CALLED = TicketStatus.CALLED.value
@@ -34,6 +35,7 @@ class _Action:
     office_id: int
     today: object
     pending: list
+    office_settings: dict
 
     def emit(self, name: str, data: dict) -> None:
         self.pending.append((name, data))
@@ -55,7 +57,7 @@ class CounterService:
             raise forbid_counter()
         office = directory.get_office(conn, row["office_id"])
         return _Action(counter=row, office_id=office.id, today=business_date(self.clock.now(), office.timezone),
-                       pending=[])
+                       pending=[], office_settings=office.settings)
 
     def _finish_tx(self, conn: Connection, act: _Action) -> list:
         return sequence.allocate(conn, act.office_id, act.pending)
@@ -137,10 +139,15 @@ class CounterService:
         return view
 
     def _call_event(self, view: dict, act: _Action, recall: bool) -> dict:
+        try:
+            spoken = announcement_text(act.office_settings, view["number"], act.counter["number"])
+        except DomainError:
+            spoken = None        # a number the voice cannot read is still called, on screen
         return {"ticket": {"id": view["id"], "number": view["number"], "service": view["service"],
                            "track_token": view["track_token"]},
                 "counter": act.counter["number"], "counter_id": act.counter["id"],
-                "counter_name": act.counter["name"], "recall": recall, "called_at": view["called_at"]}
+                "counter_name": act.counter["name"], "recall": recall, "called_at": view["called_at"],
+                "announcement": spoken}
 
     def _counter_event(self, act: _Action, current_number: str | None, state: str | None = None,
                        reason: str | None = None) -> dict:

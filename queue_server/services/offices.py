@@ -1,7 +1,7 @@
 """Reading an office's configuration (offices, services, counters) as domain objects."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -22,6 +22,7 @@ class Office:
     timezone: str
     priority: PriorityRule
     kiosk_token_required: bool
+    settings: dict = field(default_factory=dict, compare=False)
 
     def display_name(self, lang: str) -> str:
         return self.name_en if lang == "en" and self.name_en else self.name
@@ -43,7 +44,7 @@ def _office(row: RowMapping) -> Office:
         id=row["id"], code=row["code"], name=row["name"], name_en=row["name_en"],
         address=row["address"], timezone=row["timezone"],
         priority=PriorityRule(PriorityPolicy(row["priority_policy"]), row["priority_interleave"]),
-        kiosk_token_required=bool(row["kiosk_token_required"]),
+        kiosk_token_required=bool(row["kiosk_token_required"]), settings=row["settings"] or {},
     )
 
 

@@ -1,0 +1,43 @@
+"""Announcements: the sentence a call makes, and its audio joined from the office's clips."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Response
+
+from . import endpoint, services
+from .schemas import AnnouncementPreview, AnnouncementQuery, Error
+from .tickets import resolve_office
+
+
+def _text(query: AnnouncementQuery) -> tuple[str, int]:
+    from ..services.voice import announcement_text, office_voice
+    svc = services()
+    office_id = resolve_office(query.office) or svc.default_office_id()
+    with svc.db.read() as conn:
+        from ..services.offices import get_office
+        settings = get_office(conn, office_id).settings
+    return announcement_text(settings, query.number, query.counter), office_voice(settings)[2]
+
+
+@endpoint("/announcements/preview", "GET", "The announcement of a number at a counter, and where to hear it",
+          "announcements", query=AnnouncementQuery,
+          responses={200: ("Text and audio address", AnnouncementPreview), 422: ("A number the voice cannot read",
+                                                                                  Error)})
+def preview(query: AnnouncementQuery):  # noqa: ANN201
+    text, _ = _text(query)
+    params = {"number": query.number, "counter": query.counter}
+    if query.office:
+        params["office"] = query.office
+    return {"text": text, "audio_url": "/api/v1/announcements/audio?" + urlencode(params),
+            "missing_clips": services().voice.missing(text)}
+
+
+@endpoint("/announcements/audio", "GET", "The announcement as one WAV (chime, then the phrase, repeated)",
+          "announcements", query=AnnouncementQuery,
+          responses={200: ("audio/wav", None), 409: ("A clip is missing: use the browser's voice", Error),
+                     422: ("A number the voice cannot read", Error)})
+def audio(query: AnnouncementQuery):  # noqa: ANN201
+    text, repeat = _text(query)
+    key, data = services().voice.render(text, repeat)
+    return Response(data, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400", "ETag": key})
