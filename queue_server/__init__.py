@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     svc = QueueServices(db, clock or SystemClock(), app.config)
     app.extensions["motcua"] = svc
 
+    from display import bp as display_bp
     from kiosk import bp as kiosk_bp
 
     from . import errors, metrics, sockets
@@ -43,6 +44,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     metrics.init_app(app, svc.bus)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(display_bp)
     app.register_blueprint(kiosk_bp)
     sockets.init_app(app, svc)
 

@@ -63,10 +63,10 @@ class CounterService:
         return sequence.allocate(conn, act.office_id, act.pending)
 
     def _log(self, conn: Connection, ticket_id: int, action: str, act: _Action, actor: Principal,
-             detail: str | None = None) -> None:
-        conn.execute(sa.insert(ticket_actions).values(
+             detail: str | None = None) -> int:
+        return conn.execute(sa.insert(ticket_actions).values(
             ticket_id=ticket_id, action=action, counter_id=act.counter["id"], user_id=actor.user_id,
-            detail=detail, at=to_utc_naive(self.clock.now())))
+            detail=detail, at=to_utc_naive(self.clock.now())).returning(ticket_actions.c.id)).scalar_one()
 
     def _ticket(self, conn: Connection, ticket_id: int) -> RowMapping:
         return conn.execute(self.db.for_update(sa.select(tickets).where(tickets.c.id == ticket_id))
@@ -129,16 +129,16 @@ class CounterService:
         if streak is not None:
             values["regular_streak"] = streak
         conn.execute(sa.update(counters).where(counters.c.id == act.counter["id"]).values(**values))
-        self._log(conn, ticket["id"], "called", act, actor, detail)
+        call_id = self._log(conn, ticket["id"], "called", act, actor, detail)
         called = conn.execute(sa.select(tickets).where(tickets.c.id == ticket["id"])).mappings().one()
         code = self._service_code(conn, ticket["service_id"])
         view = ticket_view(called, code, act.counter["number"])
-        act.emit(ev.TICKET_CALLED, self._call_event(view, act, recall=False))
+        act.emit(ev.TICKET_CALLED, self._call_event(view, act, recall=False, call_id=call_id))
         act.emit(ev.QUEUE_CHANGED, {"service": code, "waiting": self._waiting(conn, ticket["service_id"], act.today)})
         act.emit(ev.COUNTER_CHANGED, self._counter_event(act, view["number"]))
         return view
 
-    def _call_event(self, view: dict, act: _Action, recall: bool) -> dict:
+    def _call_event(self, view: dict, act: _Action, recall: bool, call_id: int) -> dict:
         try:
             spoken = announcement_text(act.office_settings, view["number"], act.counter["number"])
         except DomainError:
@@ -147,7 +147,7 @@ class CounterService:
                            "track_token": view["track_token"]},
                 "counter": act.counter["number"], "counter_id": act.counter["id"],
                 "counter_name": act.counter["name"], "recall": recall, "called_at": view["called_at"],
-                "announcement": spoken}
+                "call_id": call_id, "announcement": spoken}
 
     def _counter_event(self, act: _Action, current_number: str | None, state: str | None = None,
                        reason: str | None = None) -> dict:
@@ -221,10 +221,10 @@ class CounterService:
             ticket = self._current_or_conflict(conn, act)
             conn.execute(sa.update(tickets).where(tickets.c.id == ticket["id"])
                          .values(recall_count=tickets.c.recall_count + 1))
-            self._log(conn, ticket["id"], "recalled", act, actor)
+            call_id = self._log(conn, ticket["id"], "recalled", act, actor)
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket["id"])).mappings().one()
             view = ticket_view(row, self._service_code(conn, ticket["service_id"]), act.counter["number"])
-            act.emit(ev.TICKET_CALLED, self._call_event(view, act, recall=True))
+            act.emit(ev.TICKET_CALLED, self._call_event(view, act, recall=True, call_id=call_id))
             return view
         return self._run(counter_id, actor, body)
 

@@ -82,7 +82,8 @@ class DisplayService:
                     .where(services.c.office_id == office.id).order_by(counter_services.c.rank)).all():
                 served.setdefault(cid, []).append(code)
             calls = conn.execute(
-                sa.select(ticket_actions.c.at, ticket_actions.c.action, tickets.c.number, tickets.c.id,
+                sa.select(ticket_actions.c.id.label("call_id"), ticket_actions.c.at, ticket_actions.c.action,
+                          tickets.c.number, tickets.c.id,
                           services.c.code, counters.c.number.label("counter"), counters.c.id.label("counter_id"))
                 .join(tickets, tickets.c.id == ticket_actions.c.ticket_id)
                 .join(services, services.c.id == tickets.c.service_id)
@@ -101,7 +102,8 @@ class DisplayService:
                           "state": r["state"], "reason": r["state_reason"], "current": r["current_number"],
                           "current_service": r["current_service"], "services": served.get(r["id"], [])}
                          for r in rows],
-            "recent_calls": [{"number": c["number"], "ticket": c["id"], "service": c["code"], "counter": c["counter"],
+            "recent_calls": [{"call_id": c["call_id"], "number": c["number"], "ticket": c["id"], "service": c["code"],
+                              "counter": c["counter"],
                               "counter_id": c["counter_id"], "recall": c["action"] == "recalled",
                               "called_at": from_utc_naive(c["at"]).isoformat()} for c in calls],
             "waiting": [{"service": s.code, "name_vi": s.name_vi, "name_en": s.name_en,

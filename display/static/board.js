@@ -1,0 +1,583 @@
+/*
+ * Hall display board: the number being called, the counters and what each serves now, the last
+ * calls, waiting counts per service, date and clock.
+ *
+ * Everything comes over Socket.IO through window.MotcuaLive: a snapshot on connect (and after any
+ * gap in the event sequence), then events. The page draws only from `state`, so a snapshot simply
+ * replaces what was shown. Every new call and every recall goes through the in-page queue and
+ * then through announce(call), one at a time and in order: a burst is shown call after call and
+ * none is lost. announce() is the hook for voice announcements.
+ */
+(function () {
+  'use strict';
+
+  var config = JSON.parse(document.getElementById('board-config').textContent);
+  var TEXTS = config.texts;
+  var HOLD_MS = Math.max(1000, (Number(config.hold_s) || 6) * 1000);   // a new call stays highlighted
+  var BURST_MS = Math.max(HOLD_MS / 2, Math.min(HOLD_MS, 3000));        // …shorter while more are waiting
+  var MAX_ANNOUNCE_MS = 60000;   // an announcement that never ends must not stop the queue
+  var FRESH_MS = 120000;         // a call missed while offline is still announced if this recent
+  var KEEP_CALLS = 40;
+  var VN_OFFSET_MS = 7 * 3600 * 1000;   // Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving)
+  var STORE = 'motcua.display.';
+  var WEEKDAYS_VI = ['Chủ Nhật', 'Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy'];
+  var WEEKDAYS_EN = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+  var MONTHS_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September',
+    'October', 'November', 'December'];
+
+  // settings ------------------------------------------------------------------------------------
+  function stored(name) {
+    try { return window.localStorage.getItem(STORE + name); } catch (e) { return null; }
+  }
+  function store(name, value) {
+    try {
+      if (value) { window.localStorage.setItem(STORE + name, value); } else { window.localStorage.removeItem(STORE + name); }
+    } catch (e) { /* private mode: the address still works */ }
+  }
+
+  if (config.token !== null) {
+    store('token', config.token);      // "" forgets the remembered token
+    // The token stays in this browser, not in the address bar for anyone to read.
+    var address = new URL(window.location.href);
+    address.searchParams.delete('token');
+    window.history.replaceState(null, '', address.pathname + address.search);
+  }
+  var token = config.token !== null ? config.token || null : stored('token');
+  var officeQuery = config.office ? '?office=' + encodeURIComponent(config.office) : '';
+
+  var el = {};
+  ['office-name', 'office-name-en', 'board-scope', 'offline', 'clock', 'date-vi', 'date-en', 'now', 'now-label-vi',
+    'now-label-en', 'call-number', 'call-counter', 'call-service', 'call-service-en', 'counter-list', 'recent-list',
+    'no-recent', 'waiting-list', 'loading', 'refused', 'refused-staff-vi', 'refused-staff-en', 'refused-detail'
+  ].forEach(function (id) {
+    el[id.replace(/-([a-z])/g, function (m, c) { return c.toUpperCase(); })] = document.getElementById(id);
+  });
+
+  var state = {
+    loaded: false,
+    office: null,
+    businessDate: null,
+    board: null,          // {counters: [numbers], services: [codes]} when this board shows part of the hall
+    counters: [],         // in the office's order: {number, name, name_en, state, reason, current}
+    waiting: [],          // [{service, name_vi, name_en, waiting}]
+    names: {},            // service code → {vi, en}
+    calls: [],            // newest first: {ticket, number, service, counter, recall, at, shown}
+    announcing: null,     // the call the queue is busy with: shown as the current call
+    highlighted: null,    // the call announce() highlights
+    skewMs: 0,            // server clock minus this machine's clock
+    live: 'connecting',
+    refused: null         // {code, vi, en}: the server refuses this board
+  };
+  var queue = [];         // calls waiting for their turn, oldest first
+
+  // words ---------------------------------------------------------------------------------------
+  function tr(key, lang, values) {
+    var text = (TEXTS[key] || [key, key])[lang === 'en' ? 1 : 0];
+    Object.keys(values || {}).forEach(function (name) { text = text.split('{' + name + '}').join(values[name]); });
+    return text;
+  }
+
+  function serviceName(code) {
+    return state.names[code] || { vi: code || '', en: '' };
+  }
+
+  function node(tag, className, text) {
+    var n = document.createElement(tag);
+    if (className) { n.className = className; }
+    if (text !== undefined && text !== null) { n.textContent = text; }
+    return n;
+  }
+
+  function setText(target, text) {
+    if (target.textContent !== text) { target.textContent = text; }   // no needless change for screen readers
+  }
+
+  /* HTTP as this board: its device token if any, never the cookies of someone signed in on this browser. */
+  function apiHeaders() {
+    var headers = { 'Accept': 'application/json' };
+    if (token) { headers['Authorization'] = 'Bearer ' + token; }
+    return headers;
+  }
+
+  function delay(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  function serverNow() { return Date.now() + state.skewMs; }
+
+  // what this board shows ---------------------------------------------------------------------
+  function showsCounter(number) {
+    return !state.board || (state.board.counters || []).indexOf(number) >= 0;
+  }
+
+  function showsService(code) {
+    return !state.board || (state.board.services || []).indexOf(code) >= 0;
+  }
+
+  function counterRow(number) {
+    for (var i = 0; i < state.counters.length; i++) {
+      if (state.counters[i].number === number) { return state.counters[i]; }
+    }
+    return null;
+  }
+
+  function isCurrent(call) {
+    var row = counterRow(call.counter);
+    return !!row && row.current === call.number;
+  }
+
+  /* The call the big panel shows: the one being announced, else the latest one while its ticket is
+     still being served at that counter — never a call that is over. */
+  function heroCall() {
+    if (state.announcing) { return state.announcing; }
+    for (var i = 0; i < state.calls.length; i++) {
+      if (state.calls[i].shown) { return isCurrent(state.calls[i]) ? state.calls[i] : null; }
+    }
+    return null;
+  }
+
+  function sameCall(a, b) {
+    return a.ticket === b.ticket && a.counter === b.counter && a.recall === b.recall;
+  }
+
+  // the snapshot --------------------------------------------------------------------------------
+  function applySnapshot(snapshot) {
+    if (!snapshot || !snapshot.office) { return; }
+    var at = Date.parse(snapshot.server_time);
+    if (!isNaN(at)) { state.skewMs = at - Date.now(); }
+    var board = snapshot.board || null;
+    var history = !state.loaded || JSON.stringify(board) !== JSON.stringify(state.board);
+    var newDay = state.loaded && snapshot.business_date !== state.businessDate;
+    state.office = snapshot.office;
+    state.businessDate = snapshot.business_date;
+    state.board = board;
+    state.counters = (snapshot.counters || []).filter(function (c) { return showsCounter(c.number); }).map(function (c) {
+      return { number: c.number, name: c.name, name_en: c.name_en, state: c.state, reason: c.reason,
+               current: c.current || null };
+    });
+    state.waiting = (snapshot.waiting || []).filter(function (w) { return showsService(w.service); }).map(function (w) {
+      state.names[w.service] = { vi: w.name_vi, en: w.name_en };
+      return { service: w.service, name_vi: w.name_vi, name_en: w.name_en, waiting: w.waiting };
+    });
+    var incoming = (snapshot.recent_calls || []).filter(function (c) { return showsCounter(c.counter); }).map(function (c) {
+      return { ticket: c.ticket, number: c.number, service: c.service, counter: c.counter, recall: !!c.recall,
+               at: c.called_at, shown: true };
+    });
+    if (history || newDay) {
+      // What happened before this page (or this board setting, or this day) is history, not news.
+      queue = [];
+      state.calls = [];
+    }
+    if (history) {
+      state.calls = incoming;
+      loadServiceNames();
+    } else {
+      mergeCalls(incoming, isNaN(at) ? serverNow() : at);
+    }
+    state.loaded = true;
+    render();
+    pump();
+  }
+
+  /* A board limited to some services still shows calls for the other services of its counters: their
+     names come from the services list (the snapshot's waiting list holds only this board's). */
+  function loadServiceNames() {
+    fetch('/api/v1/services' + officeQuery, { headers: apiHeaders(), credentials: 'omit', cache: 'no-store' })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        ((body && body.services) || []).forEach(function (s) {
+          state.names[s.code] = state.names[s.code] || { vi: s.name_vi, en: s.name_en };
+        });
+        render();
+      })
+      .catch(function () { /* the codes stay until the next snapshot */ });
+  }
+
+  /* A snapshot after a gap or a reconnect: the calls it lists that this page has not seen (missed
+     while offline, or dropped for a sequence gap) are queued like live ones if they are recent.
+     Both lists are newest first; the new calls are the snapshot's head before it lines up with ours. */
+  function mergeCalls(incoming, now) {
+    var known = state.calls;
+    var head = incoming.length;
+    for (var k = 0; k < incoming.length; k++) {
+      var overlap = Math.min(incoming.length - k, known.length);
+      if (overlap === 0) { break; }
+      var match = true;
+      for (var i = 0; i < overlap && match; i++) { match = sameCall(incoming[k + i], known[i]); }
+      if (match) { head = k; break; }
+    }
+    var news = incoming.slice(0, head);
+    news.slice().reverse().forEach(function (call) {      // oldest first, as they happened
+      var age = now - Date.parse(call.at);
+      if (!(age > FRESH_MS)) {
+        call.shown = false;
+        queue.push(call);
+      }
+    });
+    state.calls = news.concat(known).slice(0, KEEP_CALLS);
+  }
+
+  // live events ---------------------------------------------------------------------------------
+  function onCalled(e) {
+    if (!state.loaded || !e || !e.ticket || !showsCounter(e.counter)) { return; }
+    var call = { ticket: e.ticket.id, number: e.ticket.number, service: e.ticket.service, counter: e.counter,
+                 recall: !!e.recall, at: e.recall ? new Date(serverNow()).toISOString() : e.called_at, shown: false,
+                 announcement: typeof e.announcement === 'string' ? e.announcement : null };
+    var row = counterRow(e.counter);
+    if (row && !call.recall) { row.current = call.number; }
+    state.calls.unshift(call);
+    state.calls = state.calls.slice(0, KEEP_CALLS);
+    queue.push(call);
+    render();
+    pump();
+  }
+
+  function onCounterChanged(e) {
+    if (!state.loaded || !e) { return; }
+    var row = counterRow(e.counter);
+    if (!row) { return; }
+    row.current = e.current || null;
+    row.state = e.state || row.state;
+    row.reason = e.reason || null;
+    render();
+  }
+
+  function onTicketUpdated(e) {
+    var ticket = e && e.ticket;
+    if (!state.loaded || !ticket || ticket.status === 'called') { return; }
+    var row = counterRow(ticket.counter);
+    if (row && row.current === ticket.number) {
+      row.current = null;
+      render();
+    }
+  }
+
+  function onQueueChanged(e) {
+    if (!state.loaded || !e) { return; }
+    state.waiting.forEach(function (w) {
+      if (w.service === e.service && typeof e.waiting === 'number') { w.waiting = e.waiting; }
+    });
+    renderWaiting();
+  }
+
+  // the queue of calls ----------------------------------------------------------------------------
+  function pump() {
+    if (state.announcing || !queue.length) { return; }
+    var call = queue.shift();
+    call.shown = true;
+    state.announcing = call;
+    render();
+    var over = false;
+    var guard = setTimeout(next, MAX_ANNOUNCE_MS);
+    function next() {
+      if (over) { return; }
+      over = true;
+      clearTimeout(guard);
+      if (state.highlighted === call) { state.highlighted = null; }
+      state.announcing = null;
+      render();
+      pump();
+    }
+    var done;
+    try { done = announce(call); } catch (err) { console.error('announce failed', err); }
+    Promise.resolve(done).then(next, function (err) { console.error('announce failed', err); next(); });
+  }
+
+  /*
+   * Every new call and every recall passes through here, one at a time and in the order they
+   * happened; the board already shows `call` as the current one: {ticket (id), number, service
+   * (code), counter (number), recall, announcement (the sentence to say, when the live event
+   * carried one; null for a call found in a snapshot after a reconnect)}. Return a promise that
+   * settles when the announcement is over: the next call waits for it (at most MAX_ANNOUNCE_MS).
+   * For now it only highlights; voice (chime, then "Xin mời công dân có số thứ tự … đến quầy số …")
+   * belongs here too.
+   */
+  function announce(call) {
+    state.highlighted = call;
+    render();
+    return delay(queue.length ? BURST_MS : HOLD_MS).then(function () {
+      if (state.highlighted === call) {
+        state.highlighted = null;
+        render();
+      }
+    });
+  }
+
+  // drawing ---------------------------------------------------------------------------------------
+  function render() {
+    document.body.dataset.loaded = String(state.loaded);
+    el.loading.hidden = state.loaded || !!state.refused;
+    el.loading.classList.toggle('offline', state.live === 'offline');
+    renderStatus();
+    if (!state.loaded) { return; }
+    renderHead();
+    renderHero();
+    renderCounters();
+    renderRecent();
+    renderWaiting();
+  }
+
+  function renderStatus() {
+    document.body.dataset.live = state.refused ? 'refused' : state.live;
+    el.offline.hidden = !!state.refused || state.live === 'online' || (state.live === 'connecting' && !state.loaded);
+    el.refused.hidden = !state.refused;
+    if (state.refused) {
+      var kind = refusalKind(state.refused.code);
+      el.refusedStaffVi.textContent = tr('refused_' + kind, 'vi');
+      el.refusedStaffEn.textContent = tr('refused_' + kind, 'en');
+      var detail = [state.refused.vi, state.refused.en].filter(Boolean).join(' · ');
+      el.refusedDetail.textContent = detail + (state.refused.code ? ' [' + state.refused.code + ']' : '');
+    }
+  }
+
+  function renderHead() {
+    setText(el.officeName, state.office.name || '');
+    setText(el.officeNameEn, state.office.name_en || '');
+    var scope = state.board && state.board.counters && state.board.counters.length ? state.board.counters.join(', ') : '';
+    el.boardScope.hidden = !scope;
+    el.boardScope.textContent = scope
+      ? tr('board_of', 'vi', { list: scope }) + ' · ' + tr('board_of', 'en', { list: scope }) : '';
+  }
+
+  function renderHero() {
+    var call = heroCall();
+    el.now.dataset.mode = call ? (call.recall ? 'recall' : 'call') : 'idle';
+    el.now.classList.toggle('fresh', !!call && call === state.highlighted);
+    if (!call) {
+      el.now.removeAttribute('data-ticket');
+      fitHero();
+      return;
+    }
+    el.now.dataset.ticket = String(call.ticket);
+    setText(el.nowLabelVi, tr(call.recall ? 'calling_again' : 'now_calling', 'vi'));
+    setText(el.nowLabelEn, tr(call.recall ? 'calling_again' : 'now_calling', 'en'));
+    setText(el.callNumber, call.number);
+    setText(el.callCounter, String(call.counter));
+    var name = serviceName(call.service);
+    setText(el.callService, name.vi);
+    setText(el.callServiceEn, name.en);
+    fitHero();
+  }
+
+  /* The big panel keeps its proportions: when its box is short (a long office name above it, an odd
+     screen) all of it shrinks together instead of being cut. */
+  function fitHero() {
+    var panel = el.now;
+    panel.style.fontSize = '';
+    fitAll(panel);
+    var content = panel.querySelector(panel.dataset.mode === 'idle' ? '.now-idle' : '.now-call');
+    var style = window.getComputedStyle(panel);
+    var room = panel.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    if (content.scrollHeight > room && room > 0) {
+      panel.style.fontSize = parseFloat(style.fontSize) * (room / content.scrollHeight) * 0.97 + 'px';
+      fitAll(panel);
+    }
+  }
+
+  function renderCounters() {
+    var list = el.counterList;
+    list.textContent = '';
+    var table = list.parentNode;
+    var cols = state.counters.length > 10 ? 2 : 1;
+    table.dataset.cols = String(cols);
+    table.style.setProperty('--rows', String(Math.max(1, Math.ceil(state.counters.length / cols))));
+    state.counters.forEach(function (c) {
+      var row = node('div', 'counter-row');
+      row.setAttribute('role', 'row');
+      row.dataset.counter = String(c.number);
+      row.dataset.state = c.state;
+      if (state.highlighted && state.highlighted.counter === c.number) { row.classList.add('fresh'); }
+      var number = node('span', 'c-num', String(c.number));
+      var name = node('span', 'c-name lines');
+      name.appendChild(node('span', 'vi fit', c.name));
+      var en = node('span', 'en fit', c.name_en && c.name_en !== c.name ? c.name_en : '');
+      en.lang = 'en';
+      name.appendChild(en);
+      var current = node('span', 'c-current');
+      if (c.state === 'paused' || c.state === 'offline') {
+        current.classList.add('c-state');
+        current.appendChild(node('span', 'vi fit', tr('state_' + c.state, 'vi')));
+        var stateEn = node('span', 'en fit', tr('state_' + c.state, 'en'));
+        stateEn.lang = 'en';
+        current.appendChild(stateEn);
+      } else {
+        current.appendChild(node('span', 'c-ticket fit', c.current || '—'));
+      }
+      [number, name, current].forEach(function (cell) {
+        cell.setAttribute('role', 'cell');
+        row.appendChild(cell);
+      });
+      list.appendChild(row);
+    });
+    fitAll(list);
+  }
+
+  function gridSize(list, name, fallback) {
+    var value = parseInt(window.getComputedStyle(list).getPropertyValue(name), 10);
+    return value > 0 ? value : fallback;
+  }
+
+  function renderRecent() {
+    var list = el.recentList;
+    var max = gridSize(list, '--recent-cols', 4) * gridSize(list, '--recent-rows', 2);
+    var seen = [];
+    var shown = state.calls.filter(function (c) {
+      if (!c.shown) { return false; }
+      var key = c.ticket + ':' + c.counter;      // a recall moves the number up instead of repeating it
+      if (seen.indexOf(key) >= 0) { return false; }
+      seen.push(key);
+      return true;
+    }).slice(0, max);
+    list.textContent = '';
+    shown.forEach(function (c) {
+      var item = node('li', 'recent-call');
+      item.dataset.ticket = String(c.ticket);
+      item.dataset.counter = String(c.counter);
+      item.dataset.recall = String(c.recall);
+      if (c === state.highlighted) { item.classList.add('fresh'); }
+      item.appendChild(node('span', 'r-number fit', c.number));
+      var where = node('span', 'r-counter fit', tr('counter_n', 'vi', { n: c.counter }));
+      if (c.recall) { where.appendChild(node('span', 'r-recall', ' ↻')); }
+      item.appendChild(where);
+      list.appendChild(item);
+    });
+    el.noRecent.hidden = shown.length > 0;
+    fitAll(list);
+  }
+
+  function renderWaiting() {
+    if (!state.loaded) { return; }
+    var list = el.waitingList;
+    list.textContent = '';
+    list.style.setProperty('--rows', String(Math.max(1, Math.ceil(state.waiting.length / gridSize(list, '--wait-cols', 2)))));
+    state.waiting.forEach(function (w) {
+      var item = node('li', 'wait');
+      item.dataset.service = w.service;
+      item.dataset.count = String(w.waiting);
+      var name = node('span', 'w-name lines');
+      name.appendChild(node('span', 'vi fit', w.name_vi));
+      var en = node('span', 'en fit', w.name_en && w.name_en !== w.name_vi ? w.name_en : '');
+      en.lang = 'en';
+      name.appendChild(en);
+      item.appendChild(name);
+      item.appendChild(node('span', 'w-count', String(w.waiting)));
+      list.appendChild(item);
+    });
+    fitAll(list);
+  }
+
+  /* Long names and numbers shrink to their box rather than spill out of it (down to 45 %). A Vietnamese
+     name that would shrink a lot takes two lines instead, and its English line gives up its room. */
+  function fit(box) {
+    box.style.fontSize = '';
+    var lines = box.classList.contains('vi') && box.parentNode.classList.contains('lines') ? box.parentNode : null;
+    if (lines) { lines.classList.remove('wrapped'); }
+    if (!box.clientWidth || box.scrollWidth <= box.clientWidth + 1) { return; }
+    var base = parseFloat(window.getComputedStyle(box).fontSize);
+    var size = base;
+    var i;
+    if (lines && box.clientWidth / box.scrollWidth < 0.8) {
+      lines.classList.add('wrapped');
+      for (i = 0; i < 8 && box.scrollHeight > box.clientHeight + 1 && size > base * 0.45; i++) {
+        size = Math.max(base * 0.45, size * 0.9);
+        box.style.fontSize = size + 'px';
+      }
+      return;
+    }
+    for (i = 0; i < 6 && box.scrollWidth > box.clientWidth + 1 && size > base * 0.45; i++) {
+      size = Math.max(base * 0.45, size * (box.clientWidth / box.scrollWidth) * 0.98);
+      box.style.fontSize = size + 'px';
+    }
+  }
+
+  function fitAll(root) {
+    Array.prototype.forEach.call(root.querySelectorAll('.fit'), fit);
+  }
+
+  var resizing = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(render, 100);
+  });
+
+  // date and clock ----------------------------------------------------------------------------------
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+
+  function tick() {
+    var local = new Date(serverNow() + VN_OFFSET_MS);     // read with getUTC*: Vietnam's wall clock
+    var day = local.getUTCDate();
+    var month = local.getUTCMonth();
+    var year = local.getUTCFullYear();
+    var weekday = local.getUTCDay();
+    setText(el.clock, pad(local.getUTCHours()) + ':' + pad(local.getUTCMinutes()));
+    setText(el.dateVi, WEEKDAYS_VI[weekday] + ', ' + pad(day) + '/' + pad(month + 1) + '/' + year);
+    setText(el.dateEn, WEEKDAYS_EN[weekday] + ', ' + day + ' ' + MONTHS_EN[month] + ' ' + year);
+    var today = year + '-' + pad(month + 1) + '-' + pad(day);
+    if (state.loaded && state.live === 'online' && today !== state.businessDate && Date.now() - lastDayCheck > 60000) {
+      lastDayCheck = Date.now();
+      live.resync();         // a new day: yesterday's calls leave the board
+    }
+    setTimeout(tick, 1000 - (serverNow() % 1000) + 20);
+  }
+  var lastDayCheck = 0;
+
+  // refusals ----------------------------------------------------------------------------------------
+  function refusalKind(code) {
+    if (code === 'invalid_token' || code === 'login_required' || code === 'device_token_required') { return 'token'; }
+    if (code === 'empty_board') { return 'empty'; }
+    if (code === 'device_scope' || code === 'device_kind_mismatch') { return 'scope'; }
+    if (code === 'office_not_found') { return 'office'; }
+    return 'other';
+  }
+
+  /* The refusal arrives as {code, message, message_en} or as python-socketio's {message, data}; when
+     its code cannot be read, the same question over HTTP gets the server's structured answer. */
+  function refuse(detail) {
+    detail = detail && typeof detail === 'object' ? detail : {};
+    var data = detail.data && typeof detail.data === 'object' ? detail.data : {};
+    var message = typeof detail.message === 'string' ? detail.message : '';
+    var refusal = {
+      code: detail.code || data.code || null,
+      vi: data.message_vi || (message.charAt(0) !== '{' ? message : '') || data.message || '',
+      en: detail.message_en || data.message_en || ''
+    };
+    var shown = state.refused;
+    state.refused = refusal.code || !shown ? refusal : shown;   // keep a precise reason already on screen
+    render();
+    if (refusal.code) { return; }
+    fetch('/api/v1/display/state' + officeQuery,
+          { headers: apiHeaders(), credentials: 'omit', cache: 'no-store' }).then(function (response) {
+      if (response.ok) { return null; }
+      return response.json().then(function (body) { return body && body.error; });
+    }).then(function (error) {
+      if (error && state.refused) {
+        state.refused = { code: error.code || null, vi: error.message_vi || error.message || '', en: error.message_en || '' };
+        render();
+      }
+    }).catch(function () { /* the live link keeps retrying; the generic message stays */ });
+  }
+
+  // live --------------------------------------------------------------------------------------------
+  var auth = {};
+  if (token) { auth.token = token; }
+  if (config.office) { auth.office = config.office; }
+  var live = new window.MotcuaLive({
+    auth: auth,
+    onStatus: function (status, detail) {
+      if (status === 'refused') {
+        state.live = 'offline';
+        refuse(detail);
+        return;
+      }
+      if (status === 'online') { state.refused = null; }
+      state.live = status;
+      render();
+    }
+  });
+  live.on('snapshot', applySnapshot);
+  live.on('ticket_called', onCalled);
+  live.on('counter_changed', onCounterChanged);
+  live.on('ticket_updated', onTicketUpdated);
+  live.on('queue_changed', onQueueChanged);
+
+  render();
+  tick();
+})();
