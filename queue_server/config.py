@@ -46,7 +46,7 @@ def from_environment() -> dict:
 
 
 DEFAULTS = {
-    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,   # the largest any endpoint takes; each declares its own (64 KiB default)
     "WTF_CSRF_CHECK_DEFAULT": False,   # checked explicitly for cookie-authenticated requests
     "WTF_CSRF_TIME_LIMIT": None,       # a console stays open all day; the token lives with the session
     "SESSION_COOKIE_HTTPONLY": True,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, request
 from pydantic import BaseModel
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..domain.errors import Forbidden, Unauthorized
 from ..domain.model import Role
@@ -44,7 +45,8 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
 def endpoint(rule: str, method: str, summary: str, tag: str, *, body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None,
              responses: dict[int, tuple[str, type[BaseModel] | None]] | None = None,
-             access: str = "none", headers: dict[str, str] | None = None) -> Callable:
+             access: str = "none", headers: dict[str, str] | None = None,
+             max_body: int = 64 * 1024) -> Callable:
     """Registers a view on the API blueprint and records its schemas for the OpenAPI document."""
     def decorate(fn: Callable) -> Callable:
         OPERATIONS.append(Operation(bp.url_prefix + rule, method.lower(), summary, tag, body, query,
@@ -52,6 +54,8 @@ def endpoint(rule: str, method: str, summary: str, tag: str, *, body: type[BaseM
 
         @functools.wraps(fn)
         def view(**kwargs):  # noqa: ANN003, ANN202
+            if request.content_length is not None and request.content_length > max_body:
+                raise RequestEntityTooLarge()
             if access != "none":   # who is asking comes before what they ask
                 authorize(access)
             if body is not None:

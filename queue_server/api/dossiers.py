@@ -50,7 +50,7 @@ def upsert_dossier(body: DossierIn):  # noqa: ANN201
 
 
 @endpoint("/dossiers/batch", "POST", "Create or update up to 1,000 dossiers in one transaction", "dossiers",
-          access="any", body=DossierBatch,
+          access="any", body=DossierBatch, max_body=2 * 1024 * 1024,
           responses={200: ("Per-dossier outcome", None), 401: ("Not signed in", Error),
                      403: ("Not an integrator", Error), 409: ("Return date already moved once", Error),
                      422: ("Invalid dossier; nothing was written", Error)})

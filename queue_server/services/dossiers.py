@@ -30,6 +30,7 @@ from .printing import PrintService
 from .ratelimit import SlidingWindowLimiter
 
 PLACEHOLDER_CODE = "000.00.00.X00-000101-0001"   # looked up for malformed input, so it costs the same
+_INSERT_DOSSIER = sa.insert(dossiers).returning(dossiers.c.id, dossiers.c.code)
 
 
 @dataclass(frozen=True)
@@ -96,36 +97,76 @@ class DossierService:
         return outcome
 
     def upsert_many(self, items: list[DossierInput], source: str = "api") -> list[dict]:
-        """One transaction for a batch: all of it lands, or none (a bad item names itself)."""
-        with self.db.write() as conn:
-            return [self._upsert(conn, item, source) for item in items]
+        """One transaction for a batch: all of it lands, or none (a bad item names itself).
 
-    def _upsert(self, conn: Connection, item: DossierInput, source: str) -> dict:
-        code = validate_code(item.code.strip().upper())
+        New dossiers, the usual case of a feed, go in with one multi-row insert for the dossiers
+        and one for their steps; known ones and repeats within the batch take the careful path.
+        """
         now = to_utc_naive(self.clock.now())
+        with self.db.write() as conn:
+            rows = [(str(validate_code(item.code.strip().upper())), item) for item in items]
+            known: set[str] = set()
+            for start in range(0, len(rows), 500):
+                chunk = [code for code, _ in rows[start:start + 500]]
+                known.update(conn.execute(sa.select(dossiers.c.code).where(dossiers.c.code.in_(chunk))).scalars())
+            fresh, careful, seen = [], set(), set()
+            for index, (code, item) in enumerate(rows):
+                if code in known or code in seen:
+                    careful.add(index)
+                else:
+                    fresh.append((code, item))
+                seen.add(code)
+            results = {}
+            if fresh:
+                inserted = conn.execute(
+                    _INSERT_DOSSIER, [{"code": code, **self._values(item, code, source, now)} for code, item in fresh]
+                ).all()
+                ids = {code: dossier_id for dossier_id, code in inserted}
+                steps = []
+                for code, item in fresh:
+                    new_steps = self._new_steps(item, None, set(), now)
+                    steps += [{"dossier_id": ids[code], **step} for step in new_steps]
+                    results[code] = {"code": code, "created": True, "steps_added": len(new_steps)}
+                if steps:
+                    conn.execute(sa.insert(dossier_steps), steps)
+            return [self._upsert(conn, item, source) if index in careful else results[code]
+                    for index, (code, item) in enumerate(rows)]
+
+    def _values(self, item: DossierInput, code: str, source: str, now: datetime) -> dict:
+        parsed = validate_code(code)
         values = {
-            "agency_code": code.agency, "received_date": code.received, "office_id": item.office_id,
+            "agency_code": parsed.agency, "received_date": parsed.received, "office_id": item.office_id,
             "procedure_code": item.procedure_code, "procedure_name": item.procedure_name,
             "field_name": item.field_name, "owner_name": item.owner_name, "channel": item.channel,
             "received_at": to_utc_naive(item.received_at), "appointment_at": to_utc_naive(item.appointment_at),
             "status": item.status, "return_counter": item.return_counter, "postal": item.postal,
-            "source": source, "updated_at": now,
+            "source": source, "updated_at": now, "owner_id_hash": None, "apology_new_date": None, "apology_at": None,
         }
         if item.owner_id:
             values["owner_id_hash"] = self.hash_owner_id(item.owner_id)
-        existing = conn.execute(sa.select(dossiers).where(dossiers.c.code == str(code))).mappings().first()
+        if item.apology_new_date is not None:
+            values["apology_new_date"] = to_utc_naive(item.apology_new_date)
+            values["apology_at"] = to_utc_naive(item.apology_at) if item.apology_at else None
+        return values
+
+    def _upsert(self, conn: Connection, item: DossierInput, source: str) -> dict:
+        code = str(validate_code(item.code.strip().upper()))
+        now = to_utc_naive(self.clock.now())
+        values = self._values(item, code, source, now)
+        existing = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
         if existing is None:
-            dossier_id = conn.execute(sa.insert(dossiers).values(code=str(code), **values)
-                                      .returning(dossiers.c.id)).scalar_one()
+            dossier_id = conn.execute(_INSERT_DOSSIER, {"code": code, **values}).first()[0]
             created, previous_status = True, None
         else:
             dossier_id, created, previous_status = existing["id"], False, existing["status"]
-        apology = self._apology(existing, item)
-        values.update(apology)
-        if not created:
+            if not item.owner_id:
+                del values["owner_id_hash"]              # keep the hash we have
+            for key in ("apology_new_date", "apology_at"):
+                del values[key]
+            values.update(self._apology(existing, item))
             conn.execute(sa.update(dossiers).where(dossiers.c.id == dossier_id).values(**values))
         appended = self._append_steps(conn, dossier_id, item, previous_status, now)
-        return {"code": str(code), "created": created, "steps_added": appended}
+        return {"code": code, "created": created, "steps_added": appended}
 
     @staticmethod
     def _apology(existing: RowMapping | None, item: DossierInput) -> dict:
@@ -148,6 +189,13 @@ class DossierService:
         known = {(r.at, r.status, r.action) for r in conn.execute(
             sa.select(dossier_steps.c.at, dossier_steps.c.status, dossier_steps.c.action)
             .where(dossier_steps.c.dossier_id == dossier_id))}
+        fresh = self._new_steps(item, previous_status, known, now)
+        if fresh:
+            conn.execute(sa.insert(dossier_steps), [{"dossier_id": dossier_id, **step} for step in fresh])
+        return len(fresh)
+
+    @staticmethod
+    def _new_steps(item: DossierInput, previous_status: int | None, known: set, now: datetime) -> list[dict]:
         wanted = [StepInput(to_utc_naive(s.at), s.status, s.unit, s.action) for s in item.steps]
         if item.status != previous_status and not any(s.status == item.status for s in item.steps):
             at = to_utc_naive(item.status_at) if item.status_at else now
@@ -157,11 +205,8 @@ class DossierService:
             key = (step.at, step.status, step.action)
             if key not in known:
                 known.add(key)
-                fresh.append({"dossier_id": dossier_id, "at": step.at, "status": step.status,
-                              "unit": step.unit, "action": step.action})
-        if fresh:
-            conn.execute(sa.insert(dossier_steps), fresh)
-        return len(fresh)
+                fresh.append({"at": step.at, "status": step.status, "unit": step.unit, "action": step.action})
+        return fresh
 
     # the public lookup -------------------------------------------------------------------
     def lookup(self, text: object, lang: str, source: str, address: str | None, kiosk: str | None) -> dict:

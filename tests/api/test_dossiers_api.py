@@ -175,3 +175,25 @@ def test_public_page_and_receipt_printing(client, app, api, integrator) -> None:
     (event,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
     texts = " ".join(b.get("text", "") for b in event["job"]["slip"]["blocks"])
     assert "PHIẾU XIN LỖI" in texts and "29 tháng 09 năm 2025" in texts and "Chờ xác minh" in texts
+
+
+def test_batch_mixes_new_known_and_repeated_codes(client, app, integrator) -> None:  # noqa: ANN001
+    put(client, integrator)                                                  # CODE is known, status 2
+    items = [dict(DOSSIER, code="000.00.12.H56-250917-0001"), dict(DOSSIER, status=4, action="Chuyển xử lý"),
+             dict(DOSSIER, code="000.00.12.H56-250917-0001", status=9, action="Có kết quả")]
+    r = client.post("/api/v1/dossiers/batch", json={"items": items}, headers=integrator)
+    assert r.status_code == 200
+    assert [(x["created"], x["steps_added"]) for x in r.json["results"]] == [(True, 1), (False, 1), (False, 1)]
+    assert client.get("/api/v1/dossiers/000.00.12.H56-250917-0001").json["status"] == 9
+    assert client.get(f"/api/v1/dossiers/{CODE}").json["status"] == 4
+
+
+def test_a_full_batch_of_a_thousand_fits_in_one_request(client, app, integrator) -> None:  # noqa: ANN001
+    items = [dict(DOSSIER, code=f"000.00.12.H56-250918-{n:04d}", owner_id=f"0012030{n:05d}",
+                  procedure_name="Chứng thực bản sao từ bản chính, chữ ký và hợp đồng giao dịch")
+             for n in range(1, 1001)]
+    r = client.post("/api/v1/dossiers/batch", json={"items": items}, headers=integrator)
+    assert r.status_code == 200 and r.json["created"] == 1000
+    r = client.post("/api/v1/tickets", data="{\"service\": \"" + "A" * 100_000 + "\"}",
+                    content_type="application/json")
+    assert r.status_code == 413                       # other endpoints keep their small limit
