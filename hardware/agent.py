@@ -231,7 +231,9 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(message)s")
+    # force: importing python-escpos already configured the root logger at WARNING.
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(message)s",
+                        force=True)
     settings = settings_from(argv)
     printer = EscposTicketPrinter(settings.printer, PrinterProfile.from_dict(settings.profile),
                                   preview_dir=settings.preview_dir)
@@ -242,9 +244,21 @@ def main(argv: list[str] | None = None) -> None:
         except (ValueError, ScannerError) as exc:
             raise SystemExit(f"scanner {settings.scanner}: {exc}") from exc
     agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"), scanner)
-    signal.signal(signal.SIGTERM, lambda *_: agent._stop.set())
-    signal.signal(signal.SIGINT, lambda *_: agent._stop.set())
-    agent.start()
+    connecting = True
+
+    def on_signal(*_: object) -> None:
+        agent._stop.set()
+        if connecting:        # still retrying to reach the server: leave at once
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        agent.start()
+    except SystemExit:
+        agent.stop()
+        return
+    connecting = False
     agent.wait()
     agent.stop()
 

@@ -10,6 +10,10 @@
  *   live events, the print result comes from the agent through the server.
  * - Every state is explained on screen in Vietnamese or English, and every state ends by itself:
  *   idle screens return to the start, a lost connection recovers without a reload.
+ * - A dossier can be looked up from any screen by scanning its receipt, at the kiosk box's scanner
+ *   (the agent sends the scan to the server, which answers with dossier_scanned) or with a
+ *   keyboard-wedge scanner typing into this page; or typed on the lookup screen's keypad. The page
+ *   shows only what the server's public view holds, and forgets it when the citizen is done.
  */
 (function () {
   'use strict';
@@ -20,6 +24,7 @@
   var body = document.body;
   var IDLE_TICKET_MS = Number(body.dataset.idleTicket) * 1000;
   var IDLE_STEP_MS = Number(body.dataset.idleStep) * 1000;
+  var IDLE_RESULT_MS = Number(body.dataset.idleResult) * 1000;
   var PRINT_WAIT_MS = Number(body.dataset.printWait) * 1000;
   var GUARD_MS = 450;             // a new screen ignores taps this long (double taps, bouncy fingers)
   var RECOVER_MS = 3000;          // how often to re-read while the server is unreachable
@@ -27,6 +32,17 @@
   var PENDING_MS = 120000;        // a failed tap's key is reused for the same choice this long
   var ISSUE_RETRIES = [1000, 2000];
   var STORE = 'motcua.kiosk.';
+  var STATUSES = config.statuses;          // dossier status → [vi, en], the citizen's words
+  var MAX_ENTRY = 60;                      // a dossier code has at most 35 + 12 characters
+  var ENDED = [3, 7, 8, 10];               // statuses with nothing left to collect
+  // A keyboard-wedge scanner types a whole code in a burst: keys typically less than WEDGE_GAP_MS apart
+  // (the median gap counts, so a few late keys from a busy browser do not matter), at least
+  // WEDGE_MIN_CHARS characters, ending in Enter. Only a pause of WEDGE_BREAK_MS ends a burst, so the
+  // Enter between the lines of a QR text block is not taken for the end. A person types far slower.
+  var WEDGE_GAP_MS = Number(body.dataset.wedgeGap);
+  var WEDGE_BREAK_MS = Math.max(300, 6 * WEDGE_GAP_MS);
+  var WEDGE_MIN_CHARS = 8;
+  var WEDGE_MAX_CHARS = 2000;              // what the lookup accepts; longer is noise
 
   function stored(name) {
     try { return window.localStorage.getItem(STORE + name); } catch (e) { return null; }
@@ -51,13 +67,19 @@
     'screen-ticket', 'screen-fatal', 'priority-chosen', 'priority-chosen-text', 'priority-cancel',
     'printer-notice', 'message', 'message-text', 'message-close', 'tiles', 'no-services', 'priority-button',
     'priority-groups-preview', 'groups', 'priority-back', 'ticket-number', 'ticket-service', 'ticket-priority',
-    'ticket-ahead', 'ticket-wait', 'print-status', 'done-button', 'fatal-staff', 'fatal-detail'
+    'ticket-ahead', 'ticket-wait', 'print-status', 'done-button', 'fatal-staff', 'fatal-detail',
+    'scan-sink', 'lookup-button', 'screen-lookup', 'screen-searching', 'screen-result', 'lookup-scan', 'lookup-error',
+    'lookup-error-title', 'lookup-error-text', 'lookup-entry', 'keypad', 'lookup-back', 'key-backspace', 'key-clear',
+    'key-ok', 'result-code', 'result-owner', 'result-procedure', 'result-status', 'result-late', 'result-received',
+    'result-appointment', 'result-new-date-row', 'result-new-date', 'result-collect-row', 'result-collect',
+    'result-apology', 'result-steps-box', 'result-steps', 'result-again', 'result-done'
   ].forEach(function (id) {
     el[id.replace(/-([a-z])/g, function (m, c) { return c.toUpperCase(); })] = document.getElementById(id);
   });
   var screens = {
     start: el.screenStart, priority: el.screenPriority, issuing: el.screenIssuing,
-    ticket: el.screenTicket, fatal: el.screenFatal
+    ticket: el.screenTicket, fatal: el.screenFatal, lookup: el.screenLookup, searching: el.screenSearching,
+    result: el.screenResult
   };
 
   var state = {
@@ -76,7 +98,11 @@
     ticket: null,
     print: null,             // {state: printing|printed|fault|slow|none, fault}
     busy: false,
-    pending: null            // {service, priority, key, at}: a tap whose outcome is unknown
+    pending: null,           // {service, priority, key, at}: a tap whose outcome is unknown
+    entry: '',               // the dossier code typed on the keypad
+    lookupError: null,       // {kind: not_found|malformed|limited|failed, vi, en}: why the last lookup found nothing
+    dossier: null,           // the public view of the dossier on the result screen
+    lookupSeq: 0             // only the answer to the latest lookup or scan counts
   };
   var results = {};          // ticket id → the latest print_status_changed for it (may come before the ticket)
   var resultOrder = [];
@@ -265,8 +291,11 @@
     clearInterval(timers.countdown);
     timers.idle = timers.countdown = null;
     idleDeadline = 0;
-    if (state.screen === 'fatal' || state.screen === 'issuing' || pristine()) { renderCountdown(); return; }
-    var ms = IDLE_STEP_MS;
+    if (state.screen === 'fatal' || state.screen === 'issuing' || state.screen === 'searching' || pristine()) {
+      renderCountdown();
+      return;
+    }
+    var ms = state.screen === 'result' ? IDLE_RESULT_MS : IDLE_STEP_MS;
     if (state.screen === 'ticket') {
       var p = state.print ? state.print.state : 'none';
       // The citizen waits for the slip: the countdown starts once the printer has answered (or
@@ -276,7 +305,7 @@
     }
     idleDeadline = Date.now() + ms;
     timers.idle = setTimeout(startOver, ms);
-    if (state.screen === 'ticket') { timers.countdown = setInterval(renderCountdown, 250); }
+    if (state.screen === 'ticket' || state.screen === 'result') { timers.countdown = setInterval(renderCountdown, 250); }
     renderCountdown();
   }
 
@@ -286,9 +315,19 @@
     state.message = null;
     state.ticket = null;
     state.print = null;
+    forgetDossier();
     clearTimeout(timers.print);
     show('start');
     loadServices();
+  }
+
+  /* The next citizen finds nothing of the last one's dossier, on screen or in the page. */
+  function forgetDossier() {
+    state.entry = '';
+    state.lookupError = null;
+    state.dossier = null;
+    state.lookupSeq += 1;       // an answer still on its way is not shown
+    renderResult();
   }
 
   ['pointerdown', 'keydown'].forEach(function (type) {
@@ -333,6 +372,8 @@
     renderStart();
     renderGroups();
     renderTicket();
+    renderLookup();
+    renderResult();
     renderFatal();
     renderCountdown();
   }
@@ -355,6 +396,7 @@
     el.message.hidden = !state.message;
     el.messageText.textContent = state.message ? pick(state.message.vi, state.message.en) : '';
 
+    el.lookupButton.disabled = !!state.fatal || state.unreachable || state.live === 'offline';
     el.priorityButton.hidden = !state.groups.length || !!group;
     el.priorityButton.disabled = !canIssue();
     el.priorityGroupsPreview.textContent = state.groups.slice(0, 3).map(function (g) {
@@ -446,12 +488,9 @@
   }
 
   function renderCountdown() {
-    if (state.screen !== 'ticket' || !idleDeadline) {
-      el.doneButton.textContent = tr('done');
-      return;
-    }
     var s = Math.max(0, Math.ceil((idleDeadline - Date.now()) / 1000));
-    el.doneButton.textContent = tr('done_in', { s: s });
+    el.doneButton.textContent = state.screen === 'ticket' && idleDeadline ? tr('done_in', { s: s }) : tr('done');
+    el.resultDone.textContent = state.screen === 'result' && idleDeadline ? tr('done_in', { s: s }) : tr('done');
   }
 
   function renderFatal() {
@@ -610,6 +649,306 @@
     if (state.screen === 'ticket') { armIdle(); }
   }
 
+  // looking up a dossier ------------------------------------------------------------------------
+  var MALFORMED = ['malformed_code', 'bad_date', 'bad_sequence', 'agency_too_long', 'no_code_in_url', 'no_code_label',
+    'empty', 'too_long'];
+  var VN_TIME = new Intl.DateTimeFormat('en-GB', {
+    timeZone: config.time_zone, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit',
+    hourCycle: 'h23'
+  });
+
+  /* An instant from the server (ISO 8601, UTC) as the office's calendar shows it: dd/mm/yyyy. */
+  function localParts(iso) {
+    var date = iso ? new Date(iso) : null;
+    if (!date || isNaN(date.getTime())) { return null; }
+    var parts = {};
+    VN_TIME.formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    return parts;
+  }
+
+  function dateText(iso) {
+    var p = localParts(iso);
+    return p ? p.day + '/' + p.month + '/' + p.year : '—';
+  }
+
+  function dateTimeText(iso) {
+    var p = localParts(iso);
+    return p ? p.day + '/' + p.month + '/' + p.year + ' ' + p.hour + ':' + p.minute : '—';
+  }
+
+  function statusWords(status) {
+    var words = STATUSES[String(status)];
+    return words ? pick(words[0], words[1]) : '';
+  }
+
+  function collectText(d) {
+    if (ENDED.indexOf(d.status) >= 0) { return ''; }
+    if (d.postal) { return tr('collect_postal'); }
+    if (d.return_counter) { return tr('collect_counter', { n: d.return_counter }); }
+    return tr('collect_desk');
+  }
+
+  function renderLookup() {
+    var empty = !state.entry;
+    el.lookupEntry.dataset.empty = String(empty);
+    el.lookupEntry.classList.toggle('long', state.entry.length > 26);
+    el.lookupEntry.textContent = empty ? tr('lookup_example') : state.entry;
+    el.keyOk.disabled = empty;
+    el.keyBackspace.disabled = empty;
+    el.keyClear.disabled = empty;
+    var error = state.lookupError;
+    el.lookupError.hidden = !error;
+    el.lookupScan.hidden = !!error;          // one notice at a time: the error says what to do
+    el.lookupError.dataset.kind = error ? error.kind : '';
+    // The server's words say what is wrong; ours say what to do about it.
+    var title = error && TEXTS['lookup_' + error.kind] ? tr('lookup_' + error.kind) : '';
+    el.lookupErrorTitle.textContent = title;
+    el.lookupErrorTitle.hidden = !title;
+    el.lookupErrorText.textContent = error ? pick(error.vi, error.en) +
+      (error.kind === 'malformed' ? ' ' + tr('lookup_malformed_hint') : '') : '';
+  }
+
+  /* Only these fields of the public view ever reach the screen: nothing else personal. */
+  function renderResult() {
+    var d = state.dossier;
+    el.screenResult.dataset.status = d ? String(d.status) : '';
+    el.resultCode.textContent = d ? d.code : '';
+    el.resultOwner.textContent = d ? d.owner || '—' : '';
+    el.resultProcedure.textContent = d ? d.procedure || '' : '';
+    el.resultStatus.textContent = d ? pick(d.status_text_vi, d.status_text_en) || statusWords(d.status) : '';
+    el.resultLate.hidden = !(d && d.overdue);
+    el.resultReceived.textContent = d ? dateText(d.received_at) : '';
+    el.resultAppointment.textContent = d ? dateText(d.appointment_at) : '';
+    var newDate = d ? d.apology_new_date : null;
+    el.resultNewDateRow.hidden = !newDate;
+    el.resultApology.hidden = !newDate;
+    el.resultNewDate.textContent = newDate ? dateText(newDate) : '';
+    var collect = d ? collectText(d) : '';
+    el.resultCollectRow.hidden = !collect;
+    el.resultCollect.textContent = collect;
+
+    var steps = d && Array.isArray(d.steps) ? d.steps.slice(0, 5) : [];      // newest first
+    el.resultStepsBox.hidden = !steps.length;
+    el.resultSteps.textContent = '';
+    steps.forEach(function (step) {
+      var item = document.createElement('li');
+      [['step-when', dateTimeText(step.at)], ['step-what', statusWords(step.status) || step.status_text || ''],
+        ['step-detail', [step.action, step.unit].filter(Boolean).join(' · ')]].forEach(function (part) {
+        if (!part[1]) { return; }
+        var span = document.createElement('span');
+        span.className = part[0];
+        span.textContent = part[1];
+        item.appendChild(span);
+      });
+      el.resultSteps.appendChild(item);
+    });
+    // The newest steps that fit: a small screen shows fewer rather than cutting one in half.
+    var box = el.resultStepsBox;
+    while (el.resultSteps.children.length > 1 && box.scrollHeight > box.clientHeight + 1) {
+      el.resultSteps.removeChild(el.resultSteps.lastChild);
+    }
+  }
+
+  function lookupKind(code, status) {
+    if (code === 'dossier_not_found' || status === 404) { return 'not_found'; }
+    if (code === 'too_many_lookups' || status === 429) { return 'limited'; }
+    if (MALFORMED.indexOf(code) >= 0 || status === 422 || status === 400) { return 'malformed'; }
+    return 'failed';
+  }
+
+  /* No dossier to show: back to the keypad, saying why in the server's words (or ours). */
+  function lookupFailed(error, status) {
+    var kind = lookupKind(error.code, status);
+    var vi = error.message_vi;
+    var en = error.message_en || vi;
+    if (kind === 'failed' || !vi) {
+      var key = status === 0 ? 'lookup_failed_network' : 'lookup_failed_other';
+      vi = TEXTS[key][0];
+      en = TEXTS[key][1];
+    }
+    state.dossier = null;
+    state.lookupError = { kind: kind, vi: vi, en: en };
+    show('lookup');
+  }
+
+  function showDossier(view) {
+    state.dossier = view;
+    state.entry = '';
+    state.lookupError = null;
+    show('result');
+  }
+
+  /* What was typed or scanned goes to the server as it is: the server finds the code in it. */
+  function lookUp(text) {
+    if (state.fatal || state.busy) { return; }
+    state.lookupSeq += 1;
+    var seq = state.lookupSeq;
+    state.lookupError = null;
+    show('searching');
+    api('POST', '/dossiers/lookup', { text: text, kiosk: kioskCode, lang: state.lang }).then(function (result) {
+      if (seq !== state.lookupSeq) { return; }
+      reached();
+      if (result.ok) {
+        showDossier(result.data);
+        return;
+      }
+      var error = errorOf(result);
+      if (result.status === 401 || result.status === 403) {
+        refuse(error.code, error.message_vi, error.message_en);
+        return;
+      }
+      lookupFailed(error, result.status);
+    }, function () {
+      if (seq !== state.lookupSeq) { return; }
+      lookupFailed({}, 0);
+      unreachable();
+    });
+  }
+
+  el.lookupButton.addEventListener('click', function () {
+    forgetDossier();
+    state.message = null;
+    show('lookup');
+  });
+
+  el.keypad.addEventListener('click', function (e) {
+    var key = e.target.closest && e.target.closest('[data-key]');
+    if (!key) { return; }
+    if (state.entry.length < MAX_ENTRY) { state.entry += key.dataset.key; }
+    state.lookupError = null;
+    renderLookup();
+  });
+
+  el.keyBackspace.addEventListener('click', function () {
+    state.entry = state.entry.slice(0, -1);
+    state.lookupError = null;
+    renderLookup();
+  });
+
+  el.keyClear.addEventListener('click', function () {
+    state.entry = '';
+    state.lookupError = null;
+    renderLookup();
+  });
+
+  el.keyOk.addEventListener('click', function () {
+    if (state.entry) { lookUp(state.entry); }
+  });
+
+  el.lookupBack.addEventListener('click', function () {
+    forgetDossier();
+    show('start');
+  });
+
+  el.resultAgain.addEventListener('click', function () {
+    forgetDossier();
+    show('lookup');
+  });
+
+  el.resultDone.addEventListener('click', startOver);
+
+  /* A scan, from this page's wedge scanner or the kiosk box's: from any screen but a ticket being issued. */
+  function scanned(text) {
+    if (state.fatal || state.busy) { return; }
+    state.entry = '';
+    lookUp(text);
+  }
+
+  // keyboard-wedge scanners ---------------------------------------------------------------------
+  function newBurst() {
+    return { text: '', chars: 0, gaps: [], last: null, ended: false, joiner: '', timer: null };
+  }
+  var burst = newBurst();
+
+  function burstReset() {
+    clearTimeout(burst.timer);
+    burst = newBurst();
+  }
+
+  function burstText(text, at) {
+    if (burst.ended) {
+      if (at - burst.last <= WEDGE_BREAK_MS) {     // more right after an Enter: the next line of a QR text
+        clearTimeout(burst.timer);
+        burst.ended = false;
+        burst.text += burst.joiner;
+      } else {
+        burstFinish();
+      }
+    } else if (burst.last !== null && at - burst.last > WEDGE_BREAK_MS) {
+      burstReset();                               // a pause: whatever came before was not a scan
+    }
+    if (burst.chars <= WEDGE_MAX_CHARS) { burst.text += text; }
+    burst.chars += text.length;
+    burstKey(at);
+  }
+
+  function burstKey(at) {
+    if (burst.last !== null) { burst.gaps.push(Math.max(0, at - burst.last)); }
+    burst.last = at;
+  }
+
+  function burstEnd(joiner, at) {
+    if (burst.last === null) { return; }
+    if (at - burst.last > WEDGE_BREAK_MS) {
+      if (burst.ended) { burstFinish(); } else { burstReset(); }
+      return;
+    }
+    if (burst.ended) { burst.text += burst.joiner; }     // two in a row: an empty line
+    clearTimeout(burst.timer);
+    burst.ended = true;
+    burst.joiner = joiner;
+    burstKey(at);
+    burst.timer = setTimeout(burstFinish, WEDGE_BREAK_MS);
+  }
+
+  function median(values) {
+    var sorted = values.slice().sort(function (a, b) { return a - b; });
+    var middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  }
+
+  function burstFinish() {
+    var b = burst;
+    burstReset();
+    if (!b.ended || b.chars < WEDGE_MIN_CHARS || b.chars > WEDGE_MAX_CHARS) { return; }
+    if (median(b.gaps) >= WEDGE_GAP_MS) { return; }     // typed by a person
+    scanned(b.text);
+  }
+
+  // Every key is the scanner's: there is no text box, and Enter or Space must not press the last
+  // button touched.
+  document.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || e.isComposing) { return; }
+    var key = e.key || '';
+    if (key === 'Enter' || key === 'Tab') {
+      e.preventDefault();
+      if (!e.repeat) { burstEnd(key === 'Tab' ? '\t' : '\n', e.timeStamp); }
+    } else if (key.length === 1 || /^[\uD800-\uDBFF][\uDC00-\uDFFF]$/.test(key)) {
+      e.preventDefault();
+      if (!e.repeat) { burstText(key, e.timeStamp); }
+    }
+  }, true);
+
+  /* Text that arrives without a key of its own (input methods: a scanner's "ồ") lands in the sink. */
+  function takeSink(e) {
+    if (e.isComposing) { return; }
+    var text = el.scanSink.value.replace(/\r\n?/g, '\n');
+    el.scanSink.value = '';
+    text.split('\n').forEach(function (line, i) {
+      if (i) { burstEnd('\n', e.timeStamp); }
+      if (line) { burstText(line, e.timeStamp); }
+    });
+  }
+  el.scanSink.addEventListener('input', takeSink);
+  el.scanSink.addEventListener('compositionend', takeSink);
+
+  function focusSink() {
+    if (document.activeElement !== el.scanSink) { el.scanSink.focus({ preventScroll: true }); }
+  }
+  el.scanSink.addEventListener('blur', function () { setTimeout(focusSink, 0); });
+  window.addEventListener('focus', focusSink);
+  focusSink();
+
   // live ------------------------------------------------------------------------------------
   var auth = { kiosk: kioskCode };
   if (token) { auth.token = token; }
@@ -659,7 +998,22 @@
     applyResult(payload);
   });
 
-  window.addEventListener('resize', renderTiles);
+  // A receipt scanned at the kiosk box's own scanner, looked up by the server.
+  live.on('dossier_scanned', function (payload) {
+    if (!payload || (payload.device && payload.device !== kioskCode) || state.fatal || state.busy) { return; }
+    state.lookupSeq += 1;            // this answer wins over a lookup still on its way
+    state.entry = '';
+    if (payload.ok && payload.dossier) {
+      showDossier(payload.dossier);
+    } else {
+      lookupFailed(payload.error || {}, -1);
+    }
+  });
+
+  window.addEventListener('resize', function () {
+    renderTiles();
+    if (state.screen === 'result') { renderResult(); }
+  });
   setInterval(function () {
     if (state.screen === 'start' && !state.busy && !state.fatal) { loadServices(); }
   }, REFRESH_MS);

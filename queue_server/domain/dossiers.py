@@ -14,6 +14,8 @@ AGENCY_MAX = 35
 CODE_RE = re.compile(r"^(?P<agency>[0-9A-Z]+(?:\.[0-9A-Z]+)*)-(?P<date>\d{6})-(?P<seq>\d{4})$")
 # A code somewhere at the end of a longer text (a URL path or query value).
 TAIL_RE = re.compile(r"([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*-\d{6}-\d{4})\s*$")
+# A code standing alone inside a longer text (a QR block whose label a scanner could not type).
+EMBEDDED_RE = re.compile(r"(?<![0-9A-Za-z.])([0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*-\d{6}-\d{4})(?![0-9])")
 LABEL_RE = re.compile(r"m[aã]\s*h[oồ]\s*s[oơ]\s*[:：]\s*(?P<code>\S+)", re.IGNORECASE)
 
 
@@ -86,9 +88,18 @@ def parse_code(text: object) -> DossierCode:
             if tail:
                 return validate_code(_normalise(tail.group(1)))
         raise _reject("no_code_in_url", "Đường dẫn không chứa mã hồ sơ.", "The link does not contain a dossier code.")
-    if "\n" in text:
-        raise _reject("no_code_label", "Mã QR không có dòng «Mã hồ sơ».", "The QR text has no “Mã hồ sơ” line.")
-    return validate_code(_normalise(text))
+    try:
+        return validate_code(_normalise(text))
+    except CodeRejected as exc:
+        # A keyboard-wedge scanner drops Vietnamese letters ("M h s: …"): one code alone in the
+        # text is still the code; none, or several, is not a receipt we can read.
+        found = {m.group(1).upper() for m in EMBEDDED_RE.finditer(text)}
+        if len(found) == 1:
+            return validate_code(found.pop())
+        if "\n" in text:
+            raise _reject("no_code_label", "Mã QR không có dòng «Mã hồ sơ».",
+                          "The QR text has no “Mã hồ sơ” line.") from None
+        raise exc from None
 
 
 # Statuses: the national portal's TrangThaiHoSo codes ------------------------------------------

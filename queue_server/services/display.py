@@ -40,7 +40,8 @@ class DisplayService:
                     "limit_reached": limit_reached, "daily_limit": limit,
                     "opening_hours": s.opening_hours,
                 })
-            return {"office": {"code": office.code, "name": office.name, "name_en": office.name_en},
+            return {"office": {"code": office.code, "name": office.name, "name_en": office.name_en,
+                               "timezone": office.timezone},
                     "business_date": local.date().isoformat(), "services": out,
                     "priority_groups": directory.list_priority_groups(conn, office.id)}
 

@@ -360,3 +360,19 @@ def test_server_killed_and_restarted_the_agent_comes_back_and_nothing_prints_twi
         assert hall.job_status(before["id"]) == "printed"
     finally:
         srv.stop()
+
+
+def test_an_agent_that_cannot_reach_its_server_still_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    proc = subprocess.Popen([sys.executable, "-m", "hardware.agent", "--server", "http://127.0.0.1:1", "--kiosk",
+                             "kiosk-1", "--printer", "dummy://", "--state-dir", str(tmp_path)],
+                            env={**os.environ, "MOTCUA_AGENT_TOKEN": "x" * 40}, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None                       # still trying to connect
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

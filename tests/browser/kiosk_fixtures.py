@@ -1,12 +1,15 @@
-"""Kiosk test fixtures: a fake network printer, the real hardware agent printing to it, and
-helpers to read back what was printed and to change the office's settings behind the kiosk's back."""
+"""Kiosk test fixtures: a fake network printer, the real hardware agent printing to it (and reading
+a scanner on a pty), and helpers to read back what was printed and to change the office's settings
+behind the kiosk's back."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import termios
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -34,6 +37,7 @@ class AgentProcess:
     state_dir: Path
     token: str
     kiosk: str = KIOSK
+    scanner: str | None = None          # e.g. serial:///dev/pts/7?terminator=cr
     proc: subprocess.Popen | None = None
     log_path: Path = field(init=False)
 
@@ -43,10 +47,11 @@ class AgentProcess:
     def start(self, timeout: float = 20) -> AgentProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MOTCUA_AGENT_TOKEN": self.token, "LOG_LEVEL": "INFO"}
+        scanner = ["--scanner", self.scanner] if self.scanner else []
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "hardware.agent", "--server", self.server.url, "--kiosk", self.kiosk,
-                 "--printer", self.printer_url, "--poll", "0.5", "--state-dir", str(self.state_dir)],
+                 "--printer", self.printer_url, "--poll", "0.5", "--state-dir", str(self.state_dir), *scanner],
                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_online(timeout)
         return self
@@ -130,6 +135,43 @@ def qr_codes(out: Printout) -> list[str]:
 
     page: Image.Image = out.page().convert("L")
     return [b.text for b in zxingcpp.read_barcodes(page) if b.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def code128s(out: Printout) -> list[str]:
+    """The CODE128 barcodes a hand scanner would read from the printed slips (zxing-cpp)."""
+    import zxingcpp
+
+    page: Image.Image = out.page().convert("L")
+    return [b.text for b in zxingcpp.read_barcodes(page) if b.format == zxingcpp.BarcodeFormat.Code128]
+
+
+class PtyScanner:
+    """A serial barcode scanner: the agent opens `url` (the pty's slave end); `scan()` sends one
+    scan down the wire the way a scanner in serial mode does, terminated by CR."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        self.path = os.ttyname(self.slave)
+
+    @property
+    def url(self) -> str:
+        return f"serial://{self.path}?terminator=cr"
+
+    def wait_open(self, timeout: float = 10) -> None:
+        """Until the reader has opened the port: pyserial puts the tty in raw mode (and flushes
+        what was written before), so a scan sent earlier would be lost."""
+        deadline = time.monotonic() + timeout
+        while termios.tcgetattr(self.slave)[3] & termios.ICANON:
+            assert time.monotonic() < deadline, f"nothing opened the scanner port {self.path}"
+            time.sleep(0.05)
+
+    def scan(self, text: str) -> None:
+        os.write(self.master, text.encode() + b"\r")
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def update_service(server: ServerProcess, code: str, **values: object) -> None:

@@ -34,6 +34,8 @@ CODE = "000.00.12.H56-250915-0007"
     f"UBND phường Hòa Bình\nMã hồ sơ: {CODE}\nHọ tên: Nguyễn Văn An",
     f"UBND PHƯỜNG\nMÃ HỒ SƠ: {CODE.lower()}\nNgày hẹn trả: 20/09/2025",
     f"Ma ho so: {CODE}",
+    f"M h s: {CODE}\nH tn: Nguyn Vn An",          # a keyboard-wedge scanner drops Vietnamese letters
+    f"UBND\n{CODE}\n20/09/2025",
 ])
 def test_accepted_forms(text: str) -> None:
     assert str(parse_code(text)) == CODE
@@ -62,6 +64,8 @@ def test_accepted_forms(text: str) -> None:
     ("https://example.vn/", "no_code_in_url"),
     ("Họ tên: Nguyễn Văn An\nNgày hẹn: 20/09/2025", "no_code_label"),
     ("Mã hồ sơ: 123", "malformed_code"),
+    (f"{CODE}\n000.00.12.H56-250915-0008", "no_code_label"),   # two codes: which one?
+    ("X000.00.12.H56-250915-00071", "malformed_code"),
 ])
 def test_rejected_forms(text: object, reason: str) -> None:
     with pytest.raises(CodeRejected) as info:
