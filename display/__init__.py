@@ -9,6 +9,9 @@ nothing but its browser's start URL:
                                     services). Remembered by the browser; `?token=` with no value forgets it
     /display?office=CODE            the whole board of another office, on a multi-office installation
     /display?hold=6                 seconds a new call stays highlighted (1–60)
+    /display?voice=clips            how calls are heard: `clips` (the server's recorded clips, the default),
+                                    `browser` (the browser's Vietnamese voice), `chime` or `off`; a failing
+                                    engine falls back to the next. Remembered; `?voice=` forgets it
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ bp = Blueprint("display", __name__, template_folder="templates", static_folder="
 OFFICE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_TOKEN = 200          # longer tokens are refused by the server anyway
 HOLD_S = (6, 1, 60)      # default, lowest, highest
+VOICE_ENGINES = ("clips", "browser", "chime", "off")
 
 
 def _hold() -> float:
@@ -31,6 +35,15 @@ def _hold() -> float:
     except ValueError:
         return default
     return min(high, max(low, value)) if value == value else default   # NaN is not a duration
+
+
+def _voice() -> str | None:
+    """None: keep what the browser remembers (also for a value we do not know); "": forget it."""
+    value = request.args.get("voice")
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value if value in VOICE_ENGINES or value == "" else None
 
 
 @bp.get("/display")
@@ -43,6 +56,7 @@ def board():  # noqa: ANN201
         "token": None if token is None else token.strip()[:MAX_TOKEN],
         "office": office if OFFICE_CODE.match(office) else None,
         "hold_s": _hold(),
+        "voice": _voice(),
     }
     response = render_template("display/board.html", settings=settings)
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -5,8 +5,9 @@
  * Everything comes over Socket.IO through window.MotcuaLive: a snapshot on connect (and after any
  * gap in the event sequence), then events. The page draws only from `state`, so a snapshot simply
  * replaces what was shown. Every new call and every recall goes through the in-page queue and
- * then through announce(call), one at a time and in order: a burst is shown call after call and
- * none is lost. announce() is the hook for voice announcements.
+ * then through announce(call), one at a time and in order: a burst is shown and heard call after
+ * call, none is lost and no two announcements overlap. The voice itself is window.MotcuaAnnouncer
+ * (announcer.js); this page picks its engine, unlocks it with the first touch and shows its status.
  */
 (function () {
   'use strict';
@@ -43,12 +44,16 @@
     window.history.replaceState(null, '', address.pathname + address.search);
   }
   var token = config.token !== null ? config.token || null : stored('token');
+  // The sound of this board (?voice=clips|browser|chime|off), remembered like the token; "" forgets it.
+  if (config.voice !== null) { store('voice', config.voice); }
+  var engine = (config.voice !== null ? config.voice : stored('voice')) || 'clips';
   var officeQuery = config.office ? '?office=' + encodeURIComponent(config.office) : '';
 
   var el = {};
   ['office-name', 'office-name-en', 'board-scope', 'offline', 'clock', 'date-vi', 'date-en', 'now', 'now-label-vi',
     'now-label-en', 'call-number', 'call-counter', 'call-service', 'call-service-en', 'counter-list', 'recent-list',
-    'no-recent', 'waiting-list', 'loading', 'refused', 'refused-staff-vi', 'refused-staff-en', 'refused-detail'
+    'no-recent', 'waiting-list', 'loading', 'refused', 'refused-staff-vi', 'refused-staff-en', 'refused-detail',
+    'unlock', 'sound', 'sound-vi', 'sound-en'
   ].forEach(function (id) {
     el[id.replace(/-([a-z])/g, function (m, c) { return c.toUpperCase(); })] = document.getElementById(id);
   });
@@ -66,7 +71,8 @@
     highlighted: null,    // the call announce() highlights
     skewMs: 0,            // server clock minus this machine's clock
     live: 'connecting',
-    refused: null         // {code, vi, en}: the server refuses this board
+    refused: null,        // {code, vi, en}: the server refuses this board
+    sound: null           // the announcer's status: {wanted, engine, reason, detail, reasons, locked}
   };
   var queue = [];         // calls waiting for their turn, oldest first
 
@@ -220,7 +226,9 @@
     if (!state.loaded || !e || !e.ticket || !showsCounter(e.counter)) { return; }
     var call = { ticket: e.ticket.id, number: e.ticket.number, service: e.ticket.service, counter: e.counter,
                  recall: !!e.recall, at: e.recall ? new Date(serverNow()).toISOString() : e.called_at, shown: false,
-                 announcement: typeof e.announcement === 'string' ? e.announcement : null };
+                 // the sentence; null: the server cannot read this number; absent from an older server
+                 announcement: typeof e.announcement === 'string' || e.announcement === null ? e.announcement
+                   : undefined };
     var row = counterRow(e.counter);
     if (row && !call.recall) { row.current = call.number; }
     state.calls.unshift(call);
@@ -266,7 +274,10 @@
     state.announcing = call;
     render();
     var over = false;
-    var guard = setTimeout(next, MAX_ANNOUNCE_MS);
+    var guard = setTimeout(function () {
+      announcer.hush();          // whatever still sounds stops: the next call is never spoken over it
+      next();
+    }, MAX_ANNOUNCE_MS);
     function next() {
       if (over) { return; }
       over = true;
@@ -284,16 +295,18 @@
   /*
    * Every new call and every recall passes through here, one at a time and in the order they
    * happened; the board already shows `call` as the current one: {ticket (id), number, service
-   * (code), counter (number), recall, announcement (the sentence to say, when the live event
-   * carried one; null for a call found in a snapshot after a reconnect)}. Return a promise that
+   * (code), counter (number), recall, announcement (the sentence to say, from the live event; null
+   * when the server could not read the number; absent for a call found in a snapshot after a
+   * reconnect)}. Return a promise that
    * settles when the announcement is over: the next call waits for it (at most MAX_ANNOUNCE_MS).
-   * For now it only highlights; voice (chime, then "Xin mời công dân có số thứ tự … đến quầy số …")
-   * belongs here too.
+   * The call stays highlighted for the hold time and while it is heard (chime, then "Xin mời công
+   * dân có số thứ tự … đến quầy số …"); before the first touch unlocks sound it is only shown.
    */
   function announce(call) {
     state.highlighted = call;
     render();
-    return delay(queue.length ? BURST_MS : HOLD_MS).then(function () {
+    var shown = delay(queue.length ? BURST_MS : HOLD_MS);
+    return Promise.all([shown, announcer.say(call)]).then(function () {
       if (state.highlighted === call) {
         state.highlighted = null;
         render();
@@ -316,6 +329,7 @@
   }
 
   function renderStatus() {
+    renderSound();
     document.body.dataset.live = state.refused ? 'refused' : state.live;
     el.offline.hidden = !!state.refused || state.live === 'online' || (state.live === 'connecting' && !state.loaded);
     el.refused.hidden = !state.refused;
@@ -326,6 +340,27 @@
       var detail = [state.refused.vi, state.refused.en].filter(Boolean).join(' · ');
       el.refusedDetail.textContent = detail + (state.refused.code ? ' [' + state.refused.code + ']' : '');
     }
+  }
+
+  /* The unlock banner until the first touch, then one small line saying which engine spoke last and,
+     when it is not the one this board is set to, why (a missing clip, no server, no Vietnamese voice). */
+  function renderSound() {
+    var sound = state.sound;
+    el.unlock.hidden = !sound.locked;
+    document.body.dataset.sound = sound.locked ? 'locked' : sound.engine;
+    var key = sound.locked ? 'sound_locked' : 'sound_' + sound.engine;
+    var reason = sound.locked || !sound.reason ? null
+      : 'why_' + sound.reason + (sound.reason === 'clip_missing' && sound.detail ? '_word' : '');
+    ['vi', 'en'].forEach(function (lang) {
+      var text = tr('sound', lang) + ': ' + tr(key, lang);
+      if (reason && TEXTS[reason]) { text += ' — ' + tr(reason, lang, { word: sound.detail }); }
+      setText(lang === 'en' ? el.soundEn : el.soundVi, text);
+    });
+    fitAll(el.sound);
+    el.sound.dataset.engine = sound.locked ? 'locked' : sound.engine;
+    el.sound.dataset.wanted = sound.wanted;
+    el.sound.dataset.reason = sound.locked ? '' : sound.reason || '';
+    el.sound.classList.toggle('fallback', !sound.locked && sound.engine !== sound.wanted);
   }
 
   function renderHead() {
@@ -554,6 +589,38 @@
       }
     }).catch(function () { /* the live link keeps retrying; the generic message stays */ });
   }
+
+  // sound -------------------------------------------------------------------------------------------
+  function announcementQuery(call) {
+    var params = new URLSearchParams({ number: call.number, counter: String(call.counter) });
+    var office = config.office || (state.office && state.office.code);
+    if (office) { params.set('office', office); }      // the office's own phrase and clips
+    return params.toString();
+  }
+
+  var announcer = new window.MotcuaAnnouncer({
+    engine: engine,
+    audioUrl: function (call) { return '/api/v1/announcements/audio?' + announcementQuery(call); },
+    textUrl: function (call) { return '/api/v1/announcements/preview?' + announcementQuery(call); },
+    headers: apiHeaders,
+    onStatus: function (status) {
+      state.sound = status;
+      renderSound();
+    }
+  });
+  state.sound = announcer.statusCopy();
+
+  /* Browsers let a page make sound only after a touch, click or key; touchstart and some keys do not
+     count, so those wait for the next event. Kept listening: a browser may ask again. */
+  function unlockSound() {
+    if (!state.sound.locked) { return; }
+    var activation = window.navigator.userActivation;
+    if (activation && !activation.isActive) { return; }
+    announcer.unlock();
+  }
+  ['click', 'keydown', 'touchend', 'pointerup'].forEach(function (name) {
+    document.addEventListener(name, unlockSound, true);
+  });
 
   // live --------------------------------------------------------------------------------------------
   var auth = {};

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Response
+from flask import Response, request
 
 from . import endpoint, services
 from .schemas import AnnouncementPreview, AnnouncementQuery, Error
@@ -39,5 +39,9 @@ def preview(query: AnnouncementQuery):  # noqa: ANN201
                      422: ("A number the voice cannot read", Error)})
 def audio(query: AnnouncementQuery):  # noqa: ANN201
     text, repeat = _text(query)
-    key, data = services().voice.render(text, repeat)
-    return Response(data, mimetype="audio/wav", headers={"Cache-Control": "public, max-age=86400", "ETag": key})
+    key, data = services().voice.render(text, query.repeat or repeat)
+    # no-cache: browsers keep the audio but ask again, so replaced clips are heard at once.
+    headers = {"Cache-Control": "no-cache", "ETag": f'"{key}"'}
+    if request.headers.get("If-None-Match") == f'"{key}"':
+        return Response(status=304, headers=headers)
+    return Response(data, mimetype="audio/wav", headers=headers)

@@ -260,6 +260,8 @@ class AnnouncementQuery(Strict):
     number: Annotated[str, StringConstraints(min_length=1, max_length=16)]
     counter: Annotated[int, Field(ge=1, le=999)]
     office: Code | None = None
+    repeat: Annotated[int, Field(ge=1, le=5)] | None = Field(
+        None, description="Times the phrase is said; the office's setting when absent (a board behind may say it once)")
 
 
 class AnnouncementPreview(BaseModel):

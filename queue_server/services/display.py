@@ -94,8 +94,10 @@ class DisplayService:
                 .order_by(ticket_actions.c.id.desc()).limit(recent)).mappings().all()
             svc = directory.list_services(conn, office.id)
             waiting = self._waiting(conn, office.id, today)
+        voice = office.settings.get("voice") or {}
         state = {
             "seq": seq,
+            "voice": {"engine": voice.get("engine", "clips"), "repeat": int(voice.get("repeat", 2))},
             "office": {"code": office.code, "name": office.name, "name_en": office.name_en},
             "business_date": today.isoformat(),
             "server_time": now.isoformat(),

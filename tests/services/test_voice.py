@@ -109,3 +109,16 @@ def test_calls_carry_the_sentence(client, api) -> None:  # noqa: ANN001
     client.post("/api/v1/counters/3/call-next", headers=api.headers("staff3"))
     (called,) = [m["args"][0] for m in board.get_received() if m["name"] == "ticket_called"]
     assert called["announcement"] == "Xin mời công dân có số thứ tự dê, một đến quầy số ba"
+
+
+def test_audio_repeat_and_revalidation(client, app, clips: Path) -> None:  # noqa: ANN001
+    app.extensions["motcua"].voice.folder = clips
+    twice = client.get("/api/v1/announcements/audio?number=A025&counter=3")
+    once = client.get("/api/v1/announcements/audio?number=A025&counter=3&repeat=1")
+    assert duration(once.data) < duration(twice.data)
+    assert twice.headers["Cache-Control"] == "no-cache"
+    again = client.get("/api/v1/announcements/audio?number=A025&counter=3",
+                       headers={"If-None-Match": twice.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get("/api/v1/announcements/audio?number=A025&counter=3&repeat=9").status_code == 422
+    assert client.get("/api/v1/display/state").json["voice"] == {"engine": "clips", "repeat": 2}
