@@ -29,7 +29,7 @@ from .offices import get_office
 from .printing import PrintService
 from .ratelimit import SlidingWindowLimiter
 
-PLACEHOLDER_CODE = "000.00.00.X00-000101-0001"   # looked up for malformed input, so it costs the same
+DECOY_CODE = "000.00.00.X00-000101-0001"   # looked up for malformed input, so it costs the same
 _INSERT_DOSSIER = sa.insert(dossiers).returning(dossiers.c.id, dossiers.c.code)
 
 
@@ -223,7 +223,7 @@ class DossierService:
             code = str(parse_code(text))
             rejected = None
         except CodeRejected as exc:
-            code, rejected = PLACEHOLDER_CODE, exc
+            code, rejected = DECOY_CODE, exc
         with self.db.read() as conn:
             row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
             steps = [] if row is None else conn.execute(
