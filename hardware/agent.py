@@ -24,6 +24,7 @@ import socketio
 
 from .escpos_output import PrinterProfile
 from .journal import FAILED, PRINTED, PRINTING, UNCERTAIN, Journal
+from .leds import CounterLedDisplays, open_led_bus
 from .printer import EscposTicketPrinter, PaperOut, PrinterError, PrinterOffline, TicketPrinter
 from .scanners import BarcodeReader, ScannerError, open_reader
 from .slip import Slip
@@ -42,17 +43,20 @@ class AgentSettings:
     poll_s: float = 15.0
     preview_dir: Path | None = None
     scanner: str | None = None
+    leds: str | None = None
 
 
 class Agent:
     """Owns the Socket.IO connection, a print worker thread and a printer status poller."""
 
     def __init__(self, settings: AgentSettings, printer: TicketPrinter, journal: Journal,
-                 scanner: BarcodeReader | None = None) -> None:
+                 scanner: BarcodeReader | None = None, leds: CounterLedDisplays | None = None) -> None:
         self.settings = settings
         self.printer = printer
         self.journal = journal
         self.scanner = scanner
+        self.leds = leds
+        self._led_updates: queue.Queue[tuple[int, str | None] | None] = queue.Queue()
         self.jobs: queue.Queue[dict | None] = queue.Queue()
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=10,
                                    handle_sigint=False)
@@ -61,6 +65,9 @@ class Agent:
         self._threads: list[threading.Thread] = []
         self.sio.on("connect", self._on_connect)
         self.sio.on("print_job_created", self._on_job)
+        if leds is not None:
+            self.sio.on("ticket_called", self._on_called)
+            self.sio.on("counter_changed", self._on_counter)
 
     # lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -68,7 +75,7 @@ class Agent:
             # The process died while these bytes were going out: never print them again blindly.
             log.warning("job %s was interrupted by a crash; reporting it as uncertain", job_id)
             self.journal.mark(job_id, UNCERTAIN, "uncertain", "agent stopped while printing")
-        for target in (self._work, self._poll):
+        for target in (self._work, self._poll, *([self._drive_leds] if self.leds is not None else [])):
             thread = threading.Thread(target=target, daemon=True, name=f"agent-{target.__name__}")
             thread.start()
             self._threads.append(thread)
@@ -83,11 +90,14 @@ class Agent:
             self.scanner.stop()
         self._poll_now.set()
         self.jobs.put(None)
+        self._led_updates.put(None)
         self.sio.disconnect()
         for thread in self._threads:
             thread.join(timeout=10)
         self.printer.close()
         self.journal.close()
+        if self.leds is not None:
+            self.leds.close()
 
     def wait(self) -> None:
         self._stop.wait()
@@ -112,6 +122,29 @@ class Agent:
             self.sio.emit("scan", {"text": text})
         except socketio.exceptions.SocketIOError as exc:
             log.warning("scan not delivered: %s", exc)
+
+    # counter LED displays ------------------------------------------------------------
+    def _on_called(self, payload: dict) -> None:
+        address = payload.get("led_address") if isinstance(payload, dict) else None
+        number = (payload.get("ticket") or {}).get("number") if isinstance(payload, dict) else None
+        if isinstance(address, int) and isinstance(number, str):
+            self._led_updates.put((address, number))
+
+    def _on_counter(self, payload: dict) -> None:
+        if isinstance(payload, dict) and isinstance(payload.get("led_address"), int) and payload.get("current") is None:
+            self._led_updates.put((payload["led_address"], None))
+
+    def _drive_leds(self) -> None:
+        """Writes go out one by one on their own thread: a slow RS485 line never holds up printing."""
+        while not self._stop.is_set():
+            update = self._led_updates.get()
+            if update is None or self.leds is None:
+                return
+            address, number = update
+            if number is None:
+                self.leds.clear_safely(address)
+            else:
+                self.leds.show_safely(address, number)
 
     # printing ----------------------------------------------------------------------
     def _work(self) -> None:
@@ -228,6 +261,9 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
     parser.add_argument("--preview-dir", default=env.get("MOTCUA_PREVIEW_DIR"),
                         help="also write a PNG of each printed slip here (file:// printers)")
     parser.add_argument("--poll", type=float, default=float(env.get("MOTCUA_AGENT_POLL_S", "15")))
+    parser.add_argument("--leds", default=env.get("MOTCUA_LEDS"),
+                        help="counter LED displays on RS485: modbus:///dev/ttyUSB0?baudrate=9600 (addresses are set "
+                             "per counter on the server)")
     parser.add_argument("--scanner", default=env.get("MOTCUA_SCANNER"),
                         help="evdev:///dev/input/by-id/…-event-kbd or serial:///dev/ttyACM0?baudrate=9600")
     args = parser.parse_args(argv)
@@ -239,7 +275,8 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
         parser.error(f"--profile is not JSON: {exc}")
     return AgentSettings(server=args.server, kiosk=args.kiosk, token=args.token, printer=args.printer,
                          profile=profile, state_dir=Path(args.state_dir), poll_s=args.poll,
-                         preview_dir=Path(args.preview_dir) if args.preview_dir else None, scanner=args.scanner)
+                         preview_dir=Path(args.preview_dir) if args.preview_dir else None, scanner=args.scanner,
+                         leds=args.leds)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -255,7 +292,13 @@ def main(argv: list[str] | None = None) -> None:
             scanner = open_reader(settings.scanner)
         except (ValueError, ScannerError) as exc:
             raise SystemExit(f"scanner {settings.scanner}: {exc}") from exc
-    agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"), scanner)
+    leds = None
+    if settings.leds:
+        try:
+            leds = open_led_bus(settings.leds)
+        except ValueError as exc:
+            raise SystemExit(f"leds {settings.leds}: {exc}") from exc
+    agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"), scanner, leds)
     connecting = True
 
     def on_signal(*_: object) -> None:

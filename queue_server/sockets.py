@@ -133,6 +133,7 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         kiosk = services.printing.check_agent(principal.office_id, principal.device_kind, principal.device_code,
                                               kiosk_code)
         join_room(agent_room(kiosk.office_id, kiosk.code))
+        join_room(office_room(kiosk.office_id))      # calls, for the counter LED displays it may drive
         AGENTS[request.sid] = kiosk
         for job in services.printing.agent_connected(kiosk):
             socketio.emit(ev.PRINT_JOB_CREATED, {"office": kiosk.office_id, "device": kiosk.code, "job": job},

@@ -147,12 +147,12 @@ class CounterService:
                            "track_token": view["track_token"]},
                 "counter": act.counter["number"], "counter_id": act.counter["id"],
                 "counter_name": act.counter["name"], "recall": recall, "called_at": view["called_at"],
-                "call_id": call_id, "announcement": spoken}
+                "call_id": call_id, "announcement": spoken, "led_address": act.counter["led_address"]}
 
     def _counter_event(self, act: _Action, current_number: str | None, state: str | None = None,
                        reason: str | None = None) -> dict:
         return {"counter": act.counter["number"], "counter_id": act.counter["id"],
-                "state": state or act.counter["state"],
+                "led_address": act.counter["led_address"], "state": state or act.counter["state"],
                 "reason": reason if state else act.counter["state_reason"], "current": current_number}
 
     def _run(self, counter_id: int, actor: Principal, body) -> dict | None:  # noqa: ANN001

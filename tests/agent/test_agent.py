@@ -376,3 +376,27 @@ def test_an_agent_that_cannot_reach_its_server_still_stops_on_sigterm(tmp_path: 
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_calls_light_the_counter_led_displays(server: ServerProcess, printer: FakeTcpPrinter,
+                                              tmp_path: Path) -> None:
+    """The demo gives counter N the LED address N; a call shows its number there, finishing clears it."""
+    from hardware.leds import open_led_bus
+    hall = Hall(server)
+    leds = open_led_bus("dummy://")
+    settings = AgentSettings(server=server.url, kiosk=hall.kiosk, token=hall.agent_token, printer=quick(printer),
+                             profile={}, state_dir=tmp_path, poll_s=5)
+    agent = Agent(settings, EscposTicketPrinter(quick(printer)), Journal(tmp_path / "j.db"), leds=leds)
+    agent.start()
+    try:
+        ticket = hall.issue("DATDAI")                       # counter 3 serves Đất đai
+        staff = http("POST", server.url + "/api/v1/auth/token", {"username": "staff3", "password": "motcua-demo"})
+        token = staff[1]["token"]
+        # Other tests share this server's queues: call this ticket by its number.
+        status, called = http("POST", server.url + "/api/v1/counters/3/call", {"number": ticket["number"]}, token)
+        assert status == 200 and called["id"] == ticket["id"]
+        wait_for(lambda: leds.shown.get(3) == ticket["number"], what="the number on counter 3's display")
+        http("POST", server.url + "/api/v1/counters/3/finish", {}, token)
+        wait_for(lambda: 3 not in leds.shown, what="counter 3's display cleared")
+    finally:
+        agent.stop()
