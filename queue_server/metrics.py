@@ -6,7 +6,6 @@ import time
 from flask import Flask, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-from .domain import events as ev
 from .domain.events import Event
 
 REQUEST_SECONDS = Histogram(
@@ -39,5 +38,3 @@ def init_app(app: Flask, bus) -> None:  # noqa: ANN001
                 .observe(time.perf_counter() - t0)
         return response
 
-
-__all__ = ["ev", "init_app", "render"]

@@ -275,22 +275,17 @@ class CounterService:
         return self._run(counter_id, actor, body)
 
     def pause(self, counter_id: int, reason: str, actor: Principal) -> dict:
-        def body(conn: Connection, act: _Action) -> dict:
-            conn.execute(sa.update(counters).where(counters.c.id == act.counter["id"])
-                         .values(state=CounterState.PAUSED.value, state_reason=reason))
-            act.emit(ev.COUNTER_CHANGED, self._counter_event(act, self._current_number(conn, act),
-                                                             CounterState.PAUSED.value, reason))
-            return None
-        self._run(counter_id, actor, body)
-        return self.state(counter_id, actor)
+        return self._set_state(counter_id, actor, CounterState.PAUSED, reason)
 
     def resume(self, counter_id: int, actor: Principal) -> dict:
-        def body(conn: Connection, act: _Action) -> dict:
+        return self._set_state(counter_id, actor, CounterState.ACTIVE, None)
+
+    def _set_state(self, counter_id: int, actor: Principal, state: CounterState, reason: str | None) -> dict:
+        def body(conn: Connection, act: _Action) -> None:
             conn.execute(sa.update(counters).where(counters.c.id == act.counter["id"])
-                         .values(state=CounterState.ACTIVE.value, state_reason=None))
+                         .values(state=state.value, state_reason=reason))
             act.emit(ev.COUNTER_CHANGED, self._counter_event(act, self._current_number(conn, act),
-                                                             CounterState.ACTIVE.value, None))
-            return None
+                                                             state.value, reason))
         self._run(counter_id, actor, body)
         return self.state(counter_id, actor)
 

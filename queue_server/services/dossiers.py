@@ -313,15 +313,3 @@ class DossierService:
             view, event = self.printing.enqueue(conn, office_id, printer, None, kind, slip.to_dict())
         self.printing.bus.publish([event])
         return view
-
-    def staff_view(self, code_text: str) -> dict:
-        code = str(parse_code(code_text))
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
-            if row is None:
-                raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
-            steps = conn.execute(sa.select(dossier_steps).where(dossier_steps.c.dossier_id == row["id"])
-                                 .order_by(dossier_steps.c.at, dossier_steps.c.id)).mappings().all()
-        view = self.public_view(row, steps, "vi")
-        view["owner_name"] = row["owner_name"]       # staff see the full name; still never the ID number
-        return view

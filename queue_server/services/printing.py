@@ -272,9 +272,6 @@ class PrintService:
                            .order_by(print_jobs.c.id.desc()).limit(1)).mappings().first()
         return job_view(row) if row else None
 
-    def publish_state(self, kiosk: KioskRef) -> None:
-        self.bus.publish([self._kiosk_state_event(kiosk)])
-
     def reset_presence(self) -> None:
         """At server start nobody is connected yet."""
         with self.db.write() as conn:
