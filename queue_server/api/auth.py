@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
+from ..domain.errors import InvalidInput
 from ..domain.model import DeviceKind
 from ..identity import current_principal, staff_principal
 from . import endpoint, services
@@ -43,5 +44,10 @@ def device_token(body: DeviceTokenRequest):  # noqa: ANN201
     principal = staff_principal()
     office_id = principal.office_id or services().default_office_id()
     settings = {"board": body.board.model_dump()} if body.board is not None else None
+    if body.counter is not None:
+        if body.kind not in ("printer", "kiosk"):
+            raise InvalidInput("Chỉ máy in mới gắn với quầy.", "Only printers belong to a counter.",
+                               code="not_a_printer")
+        settings = {**(settings or {}), "counter": body.counter}
     value = services().auth.issue_device_token(office_id, DeviceKind(body.kind), body.code, body.name, settings)
     return {"token": value, "kind": body.kind, "code": body.code}, 201

@@ -10,9 +10,12 @@ from ..services.dossiers import DossierInput, StepInput
 from . import endpoint, services
 from .schemas import (
     DossierBatch,
+    DossierCodeRequest,
     DossierIn,
     DossierLookup,
     DossierPublic,
+    DossierRegister,
+    DossierReschedule,
     DossierSlipRequest,
     Error,
     OfficeQuery,
@@ -61,6 +64,35 @@ def upsert_batch(body: DossierBatch):  # noqa: ANN201
     return {"results": results, "created": sum(r["created"] for r in results), "count": len(results)}
 
 
+def _office_id() -> int:
+    return staff_principal().office_id or services().default_office_id()
+
+
+@endpoint("/dossiers/register", "POST", "Register a dossier received at the counter (staff)", "dossiers",
+          access="staff", body=DossierRegister,
+          responses={201: ("Registered; the staff view", None), 401: ("Not signed in", Error),
+                     409: ("The code already exists", Error), 422: ("Invalid dossier", Error)})
+def register_dossier(body: DossierRegister):  # noqa: ANN201
+    fields = body.model_dump(exclude={"code"})
+    return services().dossiers.register(_office_id(), fields, body.code), 201
+
+
+@endpoint("/dossiers/find", "POST", "A dossier as the officer sees it: full name, no rate limit (staff)", "dossiers",
+          access="staff", body=DossierCodeRequest,
+          responses={200: ("The staff view", None), 401: ("Not signed in", Error), 404: ("Unknown dossier", Error),
+                     422: ("Not a dossier code", Error)})
+def find_dossier(body: DossierCodeRequest):  # noqa: ANN201
+    return services().dossiers.staff_view(body.code, _office_id())
+
+
+@endpoint("/dossiers/reschedule", "POST", "Give a late dossier its apology's new return date, once (staff)",
+          "dossiers", access="staff", body=DossierReschedule,
+          responses={200: ("The staff view", None), 401: ("Not signed in", Error), 404: ("Unknown dossier", Error),
+                     409: ("Already moved once, or finished", Error), 422: ("Invalid date", Error)})
+def reschedule_dossier(body: DossierReschedule):  # noqa: ANN201
+    return services().dossiers.reschedule(body.code, body.new_date, body.reason, _office_id())
+
+
 def _lookup(text: str, kiosk: str | None, lang: str):  # noqa: ANN202
     principal = current_principal()
     if principal.is_device and principal.device_kind is DeviceKind.KIOSK:
@@ -92,8 +124,6 @@ def get_dossier(code: str, query: OfficeQuery):  # noqa: ANN201
                      404: ("Unknown dossier or printer", Error), 409: ("No apology to print", Error),
                      422: ("Invalid request", Error)})
 def print_dossier_slip(body: DossierSlipRequest):  # noqa: ANN201
-    principal = staff_principal()
-    office_id = principal.office_id or services().default_office_id()
-    job = services().dossiers.print_slip(body.code, body.kind, body.printer, office_id, public_base(), body.reason,
+    job = services().dossiers.print_slip(body.code, body.kind, body.printer, _office_id(), public_base(), body.reason,
                                          tuple(body.documents), body.sets, body.processing_time)
     return job, 201

@@ -5,7 +5,7 @@ from ..domain.errors import Forbidden
 from ..identity import current_principal, staff_principal
 from ..services.printing import KioskRef
 from . import endpoint, services
-from .schemas import Error, KioskState, PrintJob, Reprint
+from .schemas import Error, KioskState, PrinterList, PrintJob, Reprint
 
 
 def _office_for_kiosk() -> int:
@@ -22,6 +22,13 @@ def _office_for_kiosk() -> int:
           responses={200: ("State", KioskState), 404: ("No such kiosk", Error)})
 def kiosk_state(code: str):  # noqa: ANN201
     return services().printing.kiosk_state(KioskRef(_office_for_kiosk(), code[:64]))
+
+
+@endpoint("/printers", "GET", "Printers of the office (kiosks and counter printers) and their state (staff)",
+          "printing", access="staff", responses={200: ("Printers", PrinterList), 401: ("Not signed in", Error)})
+def list_printers():  # noqa: ANN201
+    principal = staff_principal()
+    return {"printers": services().printing.printers(principal.office_id or services().default_office_id())}
 
 
 @endpoint("/tickets/<int:ticket_id>/reprint", "POST", "Print a ticket again (staff)", "printing",
@@ -41,3 +48,10 @@ def ticket_print_jobs(ticket_id: int):  # noqa: ANN201
     principal = staff_principal()
     services().tickets.get(ticket_id, principal.office_id)   # 404 for another office's ticket
     return {"jobs": services().printing.jobs_for_ticket(ticket_id)}
+
+
+@endpoint("/print-jobs/<int:job_id>", "GET", "One print job and its state (staff)", "printing", access="staff",
+          responses={200: ("The job", PrintJob), 401: ("Not signed in", Error), 404: ("No such job", Error)})
+def print_job(job_id: int):  # noqa: ANN201
+    principal = staff_principal()
+    return services().printing.job(job_id, principal.office_id or services().default_office_id())

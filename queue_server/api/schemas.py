@@ -64,6 +64,8 @@ class DeviceTokenRequest(Strict):
     code: Code
     name: Annotated[str, StringConstraints(max_length=200)] = ""
     board: BoardSettings | None = Field(None, description="Display boards: the counters and services shown")
+    counter: Annotated[int, Field(ge=1, le=999)] | None = Field(
+        None, description="Printers: the counter number it stands at, offered first in that counter's console")
 
 
 class DeviceTokenResponse(BaseModel):
@@ -182,6 +184,19 @@ class KioskState(BaseModel):
     printer: dict | None = Field(None, description="online, paper (ok, near_end, out) and detail, as last reported")
 
 
+class PrinterInfo(BaseModel):
+    code: str
+    name: str
+    kind: str = Field(description="kiosk, or printer for a printer beside a counter")
+    counter: int | None = Field(None, description="The counter number a counter printer stands at")
+    agent_online: bool
+    printer: dict | None = None
+
+
+class PrinterList(BaseModel):
+    printers: list[PrinterInfo]
+
+
 Text200 = Annotated[str, StringConstraints(max_length=200)]
 Status = Annotated[int, Field(ge=1, le=10, description="TrangThaiHoSo code 1–10")]
 
@@ -214,6 +229,32 @@ class DossierIn(Strict):
     apology_at: AwareDatetime | None = None
     return_counter: Annotated[int, Field(ge=1, le=999)] | None = None
     postal: bool = False
+
+
+class DossierRegister(Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = Field(
+        None, description="The code from the one-stop system; when absent the office's next code of the day")
+    procedure_name: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    procedure_code: Annotated[str, StringConstraints(max_length=64)] | None = None
+    field_name: Annotated[str, StringConstraints(max_length=300)] = Field("", description="Lĩnh vực")
+    owner_name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    owner_id: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{6,20}$")] | None = Field(
+        None, description="ID number; only a keyed hash of it is kept")
+    channel: Annotated[int, Field(ge=1, le=3)] = 1
+    appointment_at: AwareDatetime = Field(description="Ngày hẹn trả")
+    return_counter: Annotated[int, Field(ge=1, le=999)] | None = None
+    postal: bool = False
+
+
+class DossierCodeRequest(Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+        description="The dossier code (or anything the lookup accepts)")
+
+
+class DossierReschedule(Strict):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    new_date: AwareDatetime = Field(description="The new return date of the apology letter")
+    reason: Annotated[str, StringConstraints(max_length=300)] = ""
 
 
 class DossierBatch(Strict):

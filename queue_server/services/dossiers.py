@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -14,6 +14,7 @@ from ..domain.dossiers import (
     BUCKET_NAMES,
     CHANNELS,
     CodeRejected,
+    DossierCode,
     Step,
     citizen_status,
     deadline_bucket,
@@ -22,9 +23,9 @@ from ..domain.dossiers import (
     parse_code,
     validate_code,
 )
-from ..domain.errors import Conflict, NotFound, RateLimited
+from ..domain.errors import Conflict, InvalidInput, NotFound, RateLimited
 from ..persistence.database import Database
-from ..persistence.tables import dossier_lookups, dossier_steps, dossiers
+from ..persistence.tables import dossier_lookups, dossier_steps, dossiers, offices
 from .offices import get_office
 from .printing import PrintService
 from .ratelimit import SlidingWindowLimiter
@@ -208,6 +209,93 @@ class DossierService:
                 fresh.append({"at": step.at, "status": step.status, "unit": step.unit, "action": step.action})
         return fresh
 
+    # at the counter ------------------------------------------------------------------------
+    def register(self, office_id: int, item: dict, code: str | None = None) -> dict:
+        """A dossier received at the counter: the code is the next of the office's day unless given.
+
+        The office row is locked first, so two counters registering at once get consecutive codes.
+        """
+        now = self.clock.now()
+        with self.db.write() as conn:
+            office = get_office(conn, office_id)
+            conn.execute(sa.select(offices.c.id).where(offices.c.id == office_id).with_for_update())
+            if code is None:
+                code = self._next_code(conn, office.agency_code, local_time(now, office.timezone).date())
+            else:
+                code = str(validate_code(code.strip().upper()))
+                if conn.execute(sa.select(dossiers.c.id).where(dossiers.c.code == code)).first() is not None:
+                    raise Conflict(f"Hồ sơ {code} đã có trong hệ thống.", f"Dossier {code} already exists.",
+                                   code="dossier_exists")
+            if item["appointment_at"] <= now:
+                raise InvalidInput("Ngày hẹn trả phải sau thời điểm tiếp nhận.",
+                                   "The return date must be after the time of receipt.", code="appointment_in_past",
+                                   details={"field": "appointment_at"})
+            received = DossierInput(code=code, received_at=now, status=2, status_at=now, office_id=office_id,
+                                    unit="Bộ phận Tiếp nhận và Trả kết quả", action="Tiếp nhận hồ sơ", **item)
+            self._upsert(conn, received, "counter")
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().one()
+            steps = self._steps(conn, row["id"])
+        return {**self.public_view(row, steps, "vi"), "owner_name": row["owner_name"]}
+
+    @staticmethod
+    def _next_code(conn: Connection, agency: str | None, day: date) -> str:
+        if not agency:
+            raise InvalidInput("Cơ quan chưa có mã định danh (QCVN 102) nên chưa thể tự cấp mã hồ sơ; "
+                               "vui lòng nhập mã hồ sơ.",
+                               "The office has no agency code yet, so codes cannot be issued here; "
+                               "please type the dossier code.", code="no_agency_code")
+        codes = conn.execute(sa.select(dossiers.c.code).where(
+            dossiers.c.agency_code == agency, dossiers.c.received_date == day)).scalars()
+        last = max((int(c[-4:]) for c in codes), default=0)
+        if last >= 9999:
+            raise Conflict("Đã hết mã hồ sơ trong ngày (9999).", "The day's 9,999 dossier codes are used up.",
+                           code="codes_exhausted")
+        return str(DossierCode(agency, day, last + 1))
+
+    def staff_view(self, code_text: object, office_id: int) -> dict:
+        """What the officer sees: the citizen's view plus the owner's full name; no rate limit, no decoy."""
+        code = str(parse_code(code_text))
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
+            if row is None or row["office_id"] not in (None, office_id):
+                raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
+            steps = self._steps(conn, row["id"])
+        return {**self.public_view(row, steps, "vi"), "owner_name": row["owner_name"]}
+
+    def reschedule(self, code_text: object, new_date: datetime, reason: str, office_id: int) -> dict:
+        """The apology's new return date, once; recorded as a step of the dossier's history."""
+        code = str(parse_code(code_text))
+        now = self.clock.now()
+        with self.db.write() as conn:
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
+            if row is None or row["office_id"] not in (None, office_id):
+                raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
+            if row["status"] in (3, 7, 8, 9, 10):
+                raise Conflict("Hồ sơ đã có kết quả hoặc đã dừng xử lý nên không hẹn lại.",
+                               "The dossier is finished or stopped, so it cannot be rescheduled.",
+                               code="dossier_closed")
+            if new_date <= max(now, from_utc_naive(row["appointment_at"])):
+                raise InvalidInput("Ngày hẹn mới phải sau ngày hẹn cũ và sau hôm nay.",
+                                   "The new date must be after the old one and after today.",
+                                   code="new_date_too_early", details={"field": "new_date"})
+            if row["apology_new_date"] is not None:
+                raise Conflict(f"Hồ sơ {code} đã được hẹn lại một lần; không thể đổi ngày hẹn lần nữa.",
+                               f"Dossier {code} was already given a new date once; it cannot move again.",
+                               code="apology_already_given")
+            conn.execute(sa.update(dossiers).where(dossiers.c.id == row["id"]).values(
+                apology_new_date=to_utc_naive(new_date), apology_at=to_utc_naive(now), updated_at=to_utc_naive(now)))
+            conn.execute(sa.insert(dossier_steps).values(
+                dossier_id=row["id"], at=to_utc_naive(now), status=row["status"],
+                unit="Bộ phận Tiếp nhận và Trả kết quả", action=f"Xin lỗi và hẹn lại ngày trả. {reason}".strip()))
+            row = conn.execute(sa.select(dossiers).where(dossiers.c.id == row["id"])).mappings().one()
+            steps = self._steps(conn, row["id"])
+        return {**self.public_view(row, steps, "vi"), "owner_name": row["owner_name"]}
+
+    @staticmethod
+    def _steps(conn: Connection, dossier_id: int) -> list[RowMapping]:
+        return conn.execute(sa.select(dossier_steps).where(dossier_steps.c.dossier_id == dossier_id)
+                            .order_by(dossier_steps.c.at, dossier_steps.c.id)).mappings().all()
+
     # the public lookup -------------------------------------------------------------------
     def lookup(self, text: object, lang: str, source: str, address: str | None, kiosk: str | None) -> dict:
         """The citizen's view of a dossier: masked name and status, nothing else personal."""
@@ -226,9 +314,7 @@ class DossierService:
             code, rejected = DECOY_CODE, exc
         with self.db.read() as conn:
             row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
-            steps = [] if row is None else conn.execute(
-                sa.select(dossier_steps).where(dossier_steps.c.dossier_id == row["id"])
-                .order_by(dossier_steps.c.at, dossier_steps.c.id)).mappings().all()
+            steps = [] if row is None else self._steps(conn, row["id"])
         if rejected is not None:
             self._log(source, kiosk, "malformed", None)
             raise rejected

@@ -22,6 +22,7 @@ class Office:
     timezone: str
     priority: PriorityRule
     kiosk_token_required: bool
+    agency_code: str | None = None
     settings: dict = field(default_factory=dict, compare=False)
 
     def display_name(self, lang: str) -> str:
@@ -44,7 +45,8 @@ def _office(row: RowMapping) -> Office:
         id=row["id"], code=row["code"], name=row["name"], name_en=row["name_en"],
         address=row["address"], timezone=row["timezone"],
         priority=PriorityRule(PriorityPolicy(row["priority_policy"]), row["priority_interleave"]),
-        kiosk_token_required=bool(row["kiosk_token_required"]), settings=row["settings"] or {},
+        kiosk_token_required=bool(row["kiosk_token_required"]),
+        agency_code=row["agency_code"], settings=row["settings"] or {},
     )
 
 

@@ -242,6 +242,29 @@ class PrintService:
                      .values(online=device_status.c.connections > 0))
         conn.execute(sa.update(devices).where(devices.c.id == device_id).values(last_seen_at=now))
 
+    def job(self, job_id: int, office_id: int) -> dict:
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(print_jobs).where(print_jobs.c.id == job_id,
+                                                           print_jobs.c.office_id == office_id)).mappings().first()
+        if row is None:
+            raise NotFound("Không có lệnh in này.", "There is no such print job.", code="print_job_not_found")
+        view = job_view(row)
+        return {**view, "fault": status_message(row["status"], row["error_code"])}
+
+    def printers(self, office_id: int) -> list[dict]:
+        """The office's printing devices with their last reported state; a printer may belong to a counter."""
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(devices.c.code, devices.c.name, devices.c.kind, devices.c.settings, device_status)
+                .select_from(devices.outerjoin(device_status, device_status.c.device_id == devices.c.id))
+                .where(devices.c.office_id == office_id, devices.c.kind.in_(PRINTING_DEVICES))
+                .order_by(devices.c.code)).mappings().all()
+        return [{"code": r["code"], "name": r["name"], "kind": r["kind"],
+                 "counter": (r["settings"] or {}).get("counter"), "agent_online": bool(r["online"]),
+                 "printer": None if r["online"] is None else
+                 {"online": r["printer_online"], "paper": r["paper"], "detail": r["detail"]}}
+                for r in rows if (r["settings"] or {}).get("printing", True)]
+
     def kiosk_state(self, kiosk: KioskRef) -> dict:
         with self.db.read() as conn:
             device_id = self._device_id(conn, kiosk)

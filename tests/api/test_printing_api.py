@@ -126,3 +126,27 @@ def test_reprint_rules(client, app, api, agent_token) -> None:  # noqa: ANN001
     assert client.post("/api/v1/tickets/9999/reprint", json={}, headers=h).status_code == 404
     jobs = client.get(f"/api/v1/tickets/{printed['id']}/print-jobs", headers=h).json["jobs"]
     assert [j["kind"] for j in jobs] == ["ticket", "reprint"]
+
+
+def test_staff_see_the_offices_printers_with_the_counter_each_stands_at(client, api) -> None:  # noqa: ANN001
+    r = client.post("/api/v1/devices/token", json={"kind": "printer", "code": "printer-q3", "counter": 3},
+                    headers=api.headers("admin"))
+    assert r.status_code == 201
+    r = client.get("/api/v1/printers", headers=api.headers("staff3"))
+    assert r.status_code == 200
+    by_code = {p["code"]: p for p in r.json["printers"]}
+    assert by_code["printer-q3"]["counter"] == 3 and by_code["printer-q3"]["kind"] == "printer"
+    assert by_code["printer-q3"]["agent_online"] is False and by_code["printer-q3"]["printer"] is None
+    assert by_code["kiosk-1"]["kind"] == "kiosk" and by_code["kiosk-1"]["counter"] is None
+
+
+def test_printers_are_for_signed_in_staff_and_only_printers_stand_at_counters(client, api) -> None:  # noqa: ANN001
+    assert client.get("/api/v1/printers").status_code == 401
+    r = client.post("/api/v1/devices/token", json={"kind": "display", "code": "board-9", "counter": 2},
+                    headers=api.headers("admin"))
+    assert r.status_code == 422 and r.json["error"]["code"] == "not_a_printer"
+    r = client.post("/api/v1/devices/token", json={"kind": "printer", "code": "printer-x", "counter": 0},
+                    headers=api.headers("admin"))
+    assert r.status_code == 422
+    r = client.get("/api/v1/printers", headers=api.headers("staff1"))
+    assert "board-9" not in {p["code"] for p in r.json["printers"]}
