@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask, jsonify
 
@@ -19,6 +20,8 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})
+    if overrides and "VAR_DIR" in overrides and "VOICE_DIR" not in overrides and not os.environ.get("VOICE_DIR"):
+        app.config["VOICE_DIR"] = os.path.join(overrides["VAR_DIR"], "voice")   # var/ moved: its voice moves too
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

@@ -15,6 +15,7 @@ from flask_socketio import SocketIO, join_room
 from .domain import errors as de
 from .domain import events as ev
 from .domain.events import Event
+from .services import health
 from .services.auth import ANONYMOUS, Principal
 from .services.container import QueueServices
 from .services.display import board_of
@@ -26,6 +27,7 @@ socketio = SocketIO()
 SNAPSHOT = "snapshot"
 AGENTS: dict[str, KioskRef] = {}   # socket id → the kiosk whose printer that agent serves
 BOARDS: dict[str, dict] = {}       # socket id → what that display board is limited to
+SOUND_SOURCES: dict[str, tuple[int, str]] = {}   # socket id of a board → (office, name in health reports)
 
 
 def office_room(office_id: int) -> str:
@@ -54,6 +56,8 @@ def publish(event: Event) -> None:
         socketio.emit(event.name, payload, to=agent_room(event.office_id, event.device))
         return
     socketio.emit(event.name, payload, to=staff_room(event.office_id))
+    if event.audience == ev.STAFF:
+        return
     if event.audience == ev.KIOSK:
         socketio.emit(event.name, payload, to=kiosk_room(event.office_id, event.device))
         return
@@ -117,6 +121,9 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
             raise _refuse(exc) from exc
         if board is not None:
             BOARDS[request.sid] = board
+        if auth.get("board") is True and not principal.is_user:
+            name = principal.device_code if principal.is_device else f"board {request.remote_addr or '?'}"
+            SOUND_SOURCES[request.sid] = (office_id, name)
         if kiosk:
             ref = KioskRef(office_id, kiosk)
             join_room(kiosk_room(office_id, kiosk))
@@ -142,6 +149,7 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     @socketio.on("disconnect")
     def on_disconnect(reason=None):  # noqa: ANN001, ANN202
         BOARDS.pop(request.sid, None)
+        SOUND_SOURCES.pop(request.sid, None)
         kiosk = AGENTS.pop(request.sid, None)
         if kiosk is not None:
             current_app.extensions["motcua"].printing.agent_disconnected(kiosk)
@@ -180,6 +188,22 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
             result = {"ok": False, "error": {"code": exc.code, "message_vi": exc.message_vi,
                                              "message_en": exc.message_en}}
         services.bus.publish([ev.device_event(ev.DOSSIER_SCANNED, kiosk.office_id, kiosk.code, result, ev.KIOSK)])
+        return {"ok": True}
+
+    @socketio.on(ev.SOUND_STATUS)
+    def on_sound_status(data=None):  # noqa: ANN001, ANN202
+        """A board says which engine spoke its last call; a fallback is reported to the admin, a recovery clears it."""
+        source = SOUND_SOURCES.get(request.sid)
+        if source is None or not isinstance(data, dict):
+            return {"ok": False}
+        wanted, engine = _code(data.get("wanted")), _code(data.get("engine"))
+        if wanted is None or engine is None:
+            return {"ok": False}
+        detail = None if engine == wanted else {
+            "wanted": wanted, "engine": engine, "reason": _code(data.get("reason")),
+            "detail": str(data.get("detail") or "")[:200] or None}
+        services: QueueServices = current_app.extensions["motcua"]
+        services.health.report(source[0], source[1], health.VOICE_FALLBACK, detail)
         return {"ok": True}
 
     @socketio.on("printer_status")

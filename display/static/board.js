@@ -53,7 +53,7 @@
   ['office-name', 'office-name-en', 'board-scope', 'offline', 'clock', 'date-vi', 'date-en', 'now', 'now-label-vi',
     'now-label-en', 'call-number', 'call-counter', 'call-service', 'call-service-en', 'counter-list', 'recent-list',
     'no-recent', 'waiting-list', 'loading', 'refused', 'refused-staff-vi', 'refused-staff-en', 'refused-detail',
-    'unlock', 'sound', 'sound-vi', 'sound-en'
+    'unlock', 'sound', 'sound-vi', 'sound-en', 'notice', 'notice-track', 'notice-vi', 'notice-en', 'notice-sep'
   ].forEach(function (id) {
     el[id.replace(/-([a-z])/g, function (m, c) { return c.toUpperCase(); })] = document.getElementById(id);
   });
@@ -72,7 +72,8 @@
     skewMs: 0,            // server clock minus this machine's clock
     live: 'connecting',
     refused: null,        // {code, vi, en}: the server refuses this board
-    sound: null           // the announcer's status: {wanted, engine, reason, detail, reasons, locked}
+    sound: null,          // the announcer's status: {wanted, engine, reason, detail, reasons, locked}
+    notice: null          // the admin's notice {vi, en}, or null
   };
   var queue = [];         // calls waiting for their turn, oldest first
 
@@ -153,6 +154,7 @@
     var history = !state.loaded || JSON.stringify(board) !== JSON.stringify(state.board);
     var newDay = state.loaded && snapshot.business_date !== state.businessDate;
     state.office = snapshot.office;
+    state.notice = snapshot.notice || null;
     state.businessDate = snapshot.business_date;
     state.board = board;
     state.counters = (snapshot.counters || []).filter(function (c) { return showsCounter(c.number); }).map(function (c) {
@@ -266,6 +268,30 @@
     renderWaiting();
   }
 
+  /* The notice scrolls at about 12 characters a second, so a long one is as readable as a short one. */
+  function renderNotice() {
+    var notice = state.notice;
+    el.notice.hidden = !notice;
+    if (!notice) { return; }
+    var key = notice.vi + '\u0000' + notice.en;
+    if (el.notice.dataset.key === key) { return; }      // re-setting the text would restart the scroll
+    el.notice.dataset.key = key;
+    el.noticeVi.textContent = notice.vi;
+    el.noticeEn.textContent = notice.en;
+    el.noticeSep.hidden = !(notice.vi && notice.en);
+    var length = (notice.vi + notice.en).length;
+    el.noticeTrack.style.setProperty('--notice-s', Math.max(12, Math.round(length / 12 + 8)) + 's');
+    el.noticeTrack.style.animation = 'none';           // start the new text from the right edge
+    void el.noticeTrack.offsetWidth;
+    el.noticeTrack.style.animation = '';
+  }
+
+  function onNotice(event) {
+    if (!state.loaded || !event) { return; }
+    state.notice = event.notice || null;
+    renderNotice();
+  }
+
   // the queue of calls ----------------------------------------------------------------------------
   function pump() {
     if (state.announcing || !queue.length) { return; }
@@ -326,6 +352,7 @@
     renderCounters();
     renderRecent();
     renderWaiting();
+    renderNotice();
   }
 
   function renderStatus() {
@@ -606,8 +633,20 @@
     onStatus: function (status) {
       state.sound = status;
       renderSound();
+      reportSound(status);
     }
   });
+
+  /* The admin's live view hears when this board could not speak with its engine, and when it can again. */
+  var soundReported = null;
+  function reportSound(status) {
+    if (status.locked || !status.engine || status.wanted === 'off' || !live) { return; }
+    var report = { wanted: status.wanted, engine: status.engine, reason: status.reason || null,
+                   detail: status.detail || null };
+    var key = JSON.stringify(report);
+    if (key === soundReported && status.engine === status.wanted) { return; }
+    if (live.emit('sound_status', report)) { soundReported = key; }
+  }
   state.sound = announcer.statusCopy();
 
   /* Browsers let a page make sound only after a touch, click or key; touchstart and some keys do not
@@ -623,7 +662,7 @@
   });
 
   // live --------------------------------------------------------------------------------------------
-  var auth = {};
+  var auth = { board: true };
   if (token) { auth.token = token; }
   if (config.office) { auth.office = config.office; }
   var live = new window.MotcuaLive({
@@ -644,6 +683,7 @@
   live.on('counter_changed', onCounterChanged);
   live.on('ticket_updated', onTicketUpdated);
   live.on('queue_changed', onQueueChanged);
+  live.on('notice_changed', onNotice);
 
   render();
   tick();

@@ -76,6 +76,9 @@ def authorize(level: str) -> None:
             raise Unauthorized("Cần đăng nhập.", "Sign-in required.", code="login_required")
         return
     principal = staff_principal()
+    if level == "manager" and principal.role not in (Role.ADMIN, Role.SUPERVISOR):
+        raise Forbidden("Chỉ quản trị viên hoặc lãnh đạo được xem nội dung này.",
+                        "Only admins and supervisors may see this.", code="manager_only")
     if level == "admin" and principal.role is not Role.ADMIN:
         raise Forbidden("Chỉ quản trị viên được thực hiện thao tác này.", "Only admins may do this.",
                         code="admin_only")
@@ -86,4 +89,4 @@ def services():  # noqa: ANN201
     return current_app.extensions["motcua"]
 
 
-from . import announcements, auth, counters, display, dossiers, printing, tickets  # noqa: E402,F401
+from . import announcements, auth, counters, display, dossiers, office, printing, tickets  # noqa: E402,F401

@@ -5,19 +5,22 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
+from ..services.health import CLIP_MISSING, SERVER
+from ..services.offices import get_office
+from ..services.voice import ClipMissing, announcement_text, office_voice
 from . import endpoint, services
 from .schemas import AnnouncementPreview, AnnouncementQuery, Error
 from .tickets import resolve_office
 
+_CLIPS_REPORTED: dict[int, set[str]] = {}   # office → words reported missing, until their clips are back
 
-def _text(query: AnnouncementQuery) -> tuple[str, int]:
-    from ..services.voice import announcement_text, office_voice
+
+def _text(query: AnnouncementQuery) -> tuple[str, int, int]:
     svc = services()
     office_id = resolve_office(query.office) or svc.default_office_id()
     with svc.db.read() as conn:
-        from ..services.offices import get_office
         settings = get_office(conn, office_id).settings
-    return announcement_text(settings, query.number, query.counter), office_voice(settings)[2]
+    return announcement_text(settings, query.number, query.counter), office_voice(settings)[2], office_id
 
 
 @endpoint("/announcements/preview", "GET", "The announcement of a number at a counter, and where to hear it",
@@ -25,7 +28,7 @@ def _text(query: AnnouncementQuery) -> tuple[str, int]:
           responses={200: ("Text and audio address", AnnouncementPreview), 422: ("A number the voice cannot read",
                                                                                   Error)})
 def preview(query: AnnouncementQuery):  # noqa: ANN201
-    text, _ = _text(query)
+    text, _, _ = _text(query)
     params = {"number": query.number, "counter": query.counter}
     if query.office:
         params["office"] = query.office
@@ -38,8 +41,18 @@ def preview(query: AnnouncementQuery):  # noqa: ANN201
           responses={200: ("audio/wav", None), 409: ("A clip is missing: use the browser's voice", Error),
                      422: ("A number the voice cannot read", Error)})
 def audio(query: AnnouncementQuery):  # noqa: ANN201
-    text, repeat = _text(query)
-    key, data = services().voice.render(text, query.repeat or repeat)
+    text, repeat, office_id = _text(query)
+    try:
+        key, data = services().voice.render(text, query.repeat or repeat)
+    except ClipMissing as exc:
+        word = exc.details.get("word")
+        _CLIPS_REPORTED.setdefault(office_id, set()).add(word)
+        services().health.report(office_id, SERVER, CLIP_MISSING, {"words": sorted(_CLIPS_REPORTED[office_id])})
+        raise
+    reported = _CLIPS_REPORTED.get(office_id)
+    if reported and not services().voice.missing(" ".join(reported)):   # the clips are back: the alert goes
+        del _CLIPS_REPORTED[office_id]
+        services().health.report(office_id, SERVER, CLIP_MISSING, None)
     # no-cache: browsers keep the audio but ask again, so replaced clips are heard at once.
     headers = {"Cache-Control": "no-cache", "ETag": f'"{key}"'}
     if request.headers.get("If-None-Match") == f'"{key}"':

@@ -309,3 +309,21 @@ class AnnouncementPreview(BaseModel):
     text: str = Field(description="What the hall hears")
     audio_url: str = Field(description="One WAV: chime, then the phrase as many times as the office repeats it")
     missing_clips: list[str] = Field(description="Words without a clip; the board then uses the browser's voice")
+
+
+class Notice(Strict):
+    vi: Annotated[str, StringConstraints(max_length=300)] = Field("", description="Vietnamese text; empty for none")
+    en: Annotated[str, StringConstraints(max_length=300)] = Field("", description="English text shown beside it")
+
+
+class HealthReport(BaseModel):
+    source: str = Field(description="The device code, “board <address>” for a board without a token, or “server”")
+    kind: Literal["voice_fallback", "clip_missing"]
+    detail: dict | None
+    count: int
+    first_at: str
+    last_at: str
+
+
+class HealthReports(BaseModel):
+    reports: list[HealthReport]

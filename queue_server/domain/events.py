@@ -12,6 +12,9 @@ PRINT_JOB_CREATED = "print_job_created"
 PRINT_STATUS_CHANGED = "print_status_changed"
 PRINTER_STATUS_CHANGED = "printer_status_changed"
 DOSSIER_SCANNED = "dossier_scanned"
+NOTICE_CHANGED = "notice_changed"
+HEALTH_CHANGED = "health_changed"
+SOUND_STATUS = "sound_status"          # sent by a board: which voice engine spoke, and why not the wanted one
 
 # Who receives an event. Public events change the hall's shared state and carry the office's
 # sequence number; device events concern one kiosk or agent and carry none (seq 0), so they
@@ -19,6 +22,7 @@ DOSSIER_SCANNED = "dossier_scanned"
 PUBLIC = "public"
 KIOSK = "kiosk"   # the kiosk page of event.device, and staff
 AGENT = "agent"   # the hardware agent serving event.device
+STAFF = "staff"   # signed-in staff only (the admin's live view)
 
 
 @dataclass(frozen=True)

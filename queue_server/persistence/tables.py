@@ -257,3 +257,60 @@ dossier_lookups = sa.Table(
     sa.Column("code", sa.String(60), nullable=True),        # only a well-formed code; never a name or an ID
     sa.Index(None, "at"),
 )
+
+# What a part of the hall reported wrong (a board's voice fell back, a clip is missing); the latest per
+# source and kind, cleared when the source reports it is fine again. Read by the admin's live view.
+health_reports = sa.Table(
+    "health_reports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("source", sa.String(80), nullable=False),     # a device code, "board 10.0.0.7", or "server"
+    sa.Column("kind", sa.String(32), nullable=False),       # voice_fallback, clip_missing
+    sa.Column("detail", sa.JSON, nullable=True),
+    sa.Column("first_at", sa.DateTime, nullable=False),
+    sa.Column("last_at", sa.DateTime, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False, server_default="1"),
+    sa.UniqueConstraint("office_id", "source", "kind"),
+)
+
+# Every change an admin makes: who, when, what it was before and after.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),     # office, service, counter, user, device, settings …
+    sa.Column("entity_key", sa.String(80), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),     # create, update, delete
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+    sa.Index(None, "office_id", "at"),
+)
+
+# One rating per visit (ticket), bound to the counter, officer and service that served it.
+ratings = sa.Table(
+    "ratings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id"), nullable=False),
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False, unique=True),
+    sa.Column("counter_id", sa.Integer, sa.ForeignKey("counters.id"), nullable=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("service_id", sa.Integer, sa.ForeignKey("services.id"), nullable=False),
+    sa.Column("level", sa.String(32), nullable=False),      # a level code of the office's scale
+    sa.Column("score", sa.Integer, nullable=False),         # its place on the scale: higher is better
+    sa.Column("satisfied", sa.Boolean, nullable=False),     # counts towards "% hài lòng"
+    sa.Column("reason", sa.String(300), nullable=True),
+    sa.Column("channel", sa.String(16), nullable=False),    # tablet, keypad, web
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Index(None, "office_id", "at"),
+)
+
+user_photos = sa.Table(
+    "user_photos", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("content_type", sa.String(32), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

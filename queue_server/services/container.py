@@ -14,6 +14,8 @@ from .bus import EventBus
 from .counters import CounterService
 from .display import DisplayService
 from .dossiers import DossierService
+from .health import HealthService
+from .office_settings import OfficeSettings
 from .offices import office_by_code
 from .printing import PrintService
 from .tickets import TicketService
@@ -31,6 +33,8 @@ class QueueServices:
         self.tickets = TicketService(db, clock, self.bus, self.printing)
         self.counters = CounterService(db, clock, self.bus)
         self.display = DisplayService(db, clock)
+        self.health = HealthService(db, clock, self.bus)
+        self.settings = OfficeSettings(db, clock, self.bus)
         self.voice = ClipVoice(Path(config.get("VOICE_DIR", "var/voice")))
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),

@@ -11,6 +11,7 @@ from ..persistence.database import Database
 from ..persistence.tables import counter_services, counters, services, ticket_actions, tickets
 from . import offices as directory
 from . import sequence
+from .office_settings import notice_of
 
 
 class DisplayService:
@@ -98,6 +99,7 @@ class DisplayService:
         state = {
             "seq": seq,
             "voice": {"engine": voice.get("engine", "clips"), "repeat": int(voice.get("repeat", 2))},
+            "notice": notice_of(office.settings),
             "office": {"code": office.code, "name": office.name, "name_en": office.name_en},
             "business_date": today.isoformat(),
             "server_time": now.isoformat(),

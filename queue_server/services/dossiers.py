@@ -218,7 +218,7 @@ class DossierService:
         now = self.clock.now()
         with self.db.write() as conn:
             office = get_office(conn, office_id)
-            conn.execute(sa.select(offices.c.id).where(offices.c.id == office_id).with_for_update())
+            conn.execute(self.db.for_update(sa.select(offices.c.id).where(offices.c.id == office_id)))
             if code is None:
                 code = self._next_code(conn, office.agency_code, local_time(now, office.timezone).date())
             else:

@@ -52,6 +52,11 @@ class Desk:
         assert status in (200, 201), (path, status, answer)
         return answer
 
+    def put(self, path: str, body: dict) -> dict:
+        status, answer = self._send("PUT", path, body, self.token)
+        assert status == 200, (path, status, answer)
+        return answer
+
     def issue(self, service: str) -> dict:
         status, ticket = self._send("POST", "/api/v1/tickets", {"service": service})
         assert status == 201, ticket
@@ -314,6 +319,39 @@ def test_calls_made_while_the_board_was_cut_off_are_shown_after_it_is_back(page:
     desk.post("/api/v1/counters/4/finish")
 
 
+NOTICE = {"vi": "Từ ngày 01/12/2026, Trung tâm nhận hồ sơ đất đai vào buổi sáng thứ Bảy. Xin cảm ơn quý vị!",
+          "en": "From 1 December 2026 the centre takes land dossiers on Saturday mornings. Thank you!"}
+
+
+def test_the_admins_notice_scrolls_along_the_bottom_and_changes_live(page: Page, server: ServerProcess) -> None:
+    admin = Desk(server, "admin")
+    open_board(page)
+    page.locator("#now").click()                   # the first touch: the unlock banner leaves the header
+    expect(page.locator("#notice")).to_be_hidden()
+    admin.put("/api/v1/office/notice", NOTICE)
+    try:
+        expect(page.locator("#notice-vi")).to_have_text(NOTICE["vi"])        # live, without a reload
+        expect(page.locator("#notice-en")).to_have_text(NOTICE["en"])
+        expect(page.locator("#notice")).to_be_visible()
+        assert page.evaluate("document.getElementById('notice-track').getAnimations()"
+                             ".some(a => a.playState === 'running')")
+        expect(page.locator("#office-name-en")).to_have_css("display", "none")   # the notice takes its line
+        page.screenshot(path="/tmp/motcua-display-notice-1920x1080.png")
+        box = page.locator("#notice").bounding_box()                       # under the office name
+        assert box["y"] > page.locator("#office-name").bounding_box()["y"]
+        assert box["y"] + box["height"] <= page.locator("#now").bounding_box()["y"]
+        page.reload()                                                         # and from the snapshot
+        expect(page.locator("body")).to_have_attribute("data-loaded", "true")
+        expect(page.locator("#notice-vi")).to_have_text(NOTICE["vi"])
+        admin.put("/api/v1/office/notice", {"vi": "Chỉ tiếng Việt.", "en": ""})
+        expect(page.locator("#notice-vi")).to_have_text("Chỉ tiếng Việt.")
+        expect(page.locator("#notice-sep")).to_be_hidden()
+    finally:
+        admin.put("/api/v1/office/notice", {"vi": "", "en": ""})
+    expect(page.locator("#notice")).to_be_hidden()
+    expect(page.locator("#office-name-en")).to_have_css("display", "block")
+
+
 NO_OVERFLOW = """() => {
     const problems = [];
     const de = document.documentElement;
@@ -326,13 +364,15 @@ NO_OVERFLOW = """() => {
     for (const e of document.querySelectorAll('.safe *')) {
         const r = e.getBoundingClientRect();
         if (!r.width || !r.height) { continue; }                       // hidden
+        if (e.closest('.notice-track')) { continue; }                  // the notice scrolls through its box
         if (r.left < safe.left - .5 || r.top < safe.top - .5 ||
             r.right > safe.right + .5 || r.bottom > safe.bottom + .5) {
             problems.push('outside the TV-safe area: ' + name(e));
         }
         const style = getComputedStyle(e);
-        if ((style.overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1) ||
-            (style.overflowY !== 'visible' && e.scrollHeight > e.clientHeight + 1)) {
+        const scrolls = e.classList.contains('notice');               // the notice's box cuts it on purpose
+        if (!scrolls && ((style.overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1) ||
+            (style.overflowY !== 'visible' && e.scrollHeight > e.clientHeight + 1))) {
             problems.push('cut off: ' + name(e));
         }
         const size = parseFloat(style.fontSize);
@@ -352,8 +392,10 @@ def test_layouts_fit_the_screen_without_scrolling(page: Page, server: ServerProc
     desk.issue("HOKINHDOANH")            # the longest service name, as the current call
     desk.issue("BAOTRO")
     desk.post("/api/v1/counters/4/pause", {"reason": "Họp"})
+    desk.put("/api/v1/office/notice", NOTICE)
     try:
         open_board(page, "hold=60", size)
+        expect(page.locator("#notice")).to_be_visible()
         number = desk.call_next(2)
         expect(page.locator("#call-number")).to_have_text(number)
         expect(page.locator("#now")).to_have_class("panel now fresh")
@@ -363,6 +405,7 @@ def test_layouts_fit_the_screen_without_scrolling(page: Page, server: ServerProc
         page.screenshot(path=f"/tmp/motcua-display-{size['width']}x{size['height']}.png")
     finally:
         desk.post("/api/v1/counters/4/resume")
+        desk.put("/api/v1/office/notice", {"vi": "", "en": ""})
     assert result["problems"] == [], result
     short_side = min(size["width"], size["height"])
     assert min(result["safe"]) >= 0.035 * short_side - 1               # action-safe margins on every side

@@ -152,6 +152,12 @@ def issue_and_call(desk: Desk, service: str, counter: int) -> dict:
     return desk.post(f"/api/v1/counters/{counter}/call", {"number": ticket["number"]})
 
 
+def health_reports(admin: Desk) -> list[dict]:
+    status, body = admin._send("GET", "/api/v1/health/reports", token=admin.token)
+    assert status == 200, body
+    return body["reports"]
+
+
 def audio_answers(page: Page) -> list[Response]:
     answers: list[Response] = []
     page.on("response", lambda r: answers.append(r) if urlsplit(r.url).path == AUDIO else None)
@@ -261,6 +267,12 @@ def test_a_missing_clip_falls_back_to_the_chime_and_says_why(page: Page, server:
     expect(page.locator("#sound")).to_have_class("sound fallback")
     expect(page.locator("#sound")).to_have_attribute("data-reason", "clip_missing")
     page.screenshot(path="/tmp/motcua-voice-fallback-1920x1080.png")
+    admin = Desk(server, "admin")
+    reports = {r["kind"]: r for r in health_reports(admin)}       # the admin hears of it from both sides
+    assert reports["clip_missing"]["source"] == "server" and reports["clip_missing"]["detail"] == {"words": ["ép"]}
+    board = reports["voice_fallback"]
+    assert board["source"] == "board 127.0.0.1"
+    assert board["detail"] == {"wanted": "clips", "engine": "chime", "reason": "clip_missing", "detail": "ép"}
 
     spoken = issue_and_call(desk, "HOKINHDOANH", 2)          # the next number has all its clips
     [entry] = wait_for_sounds(page, "audio", 1)
@@ -268,6 +280,12 @@ def test_a_missing_clip_falls_back_to_the_chime_and_says_why(page: Page, server:
     assert follows(entry, tones[-1])
     expect_status(page, "clips", "Âm thanh: giọng ghi âm", "Sound: recorded voice")
     assert len(sounds(page, "tone")) == 4
+    # The board spoke with its own engine again: its report is cleared; the clip is still missing.
+    for _ in range(100):
+        if not any(r["kind"] == "voice_fallback" for r in health_reports(admin)):
+            break
+        page.wait_for_timeout(50)
+    assert [r["kind"] for r in health_reports(admin)] == ["clip_missing"]
 
 
 def test_with_a_vietnamese_browser_voice_a_missing_clip_falls_back_to_it(page: Page, server: ServerProcess) -> None:
