@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     from kiosk import bp as kiosk_bp
 
     from . import errors, metrics, sockets
+    from .admin_web import bp as admin_bp
     from .api import bp as api_bp
     from .api import openapi
     from .identity import csrf
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     metrics.init_app(app, svc.bus)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(display_bp)
     app.register_blueprint(kiosk_bp)
     sockets.init_app(app, svc)

@@ -89,4 +89,16 @@ def services():  # noqa: ANN201
     return current_app.extensions["motcua"]
 
 
-from . import announcements, auth, counters, display, dossiers, office, printing, tickets  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    admin,  # noqa: E402,F401
+    announcements,
+    auth,
+    counters,
+    display,
+    dossiers,
+    office,
+    printing,
+    ratings,  # noqa: E402,F401
+    reports,  # noqa: E402,F401
+    tickets,
+)

@@ -1,0 +1,1 @@
+"""Ratings: one per visit, from the counter's tablet, a keypad, or the tracking page."""

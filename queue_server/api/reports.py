@@ -1,0 +1,1 @@
+"""Reports for a date range: tickets, waits, service times, satisfaction, on-time dossiers."""
