@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
 
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
+    from rating import bp as rating_bp
 
     from . import errors, metrics, sockets
     from .admin_web import bp as admin_bp
@@ -51,6 +52,7 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     app.register_blueprint(admin_bp)
     app.register_blueprint(display_bp)
     app.register_blueprint(kiosk_bp)
+    app.register_blueprint(rating_bp)
     sockets.init_app(app, svc)
 
     document = openapi.build(__version__)

@@ -15,6 +15,7 @@ from flask_socketio import SocketIO, join_room
 from .domain import errors as de
 from .domain import events as ev
 from .domain.events import Event
+from .domain.model import DeviceKind
 from .services import health
 from .services.auth import ANONYMOUS, Principal
 from .services.container import QueueServices
@@ -28,6 +29,7 @@ SNAPSHOT = "snapshot"
 AGENTS: dict[str, KioskRef] = {}   # socket id → the kiosk whose printer that agent serves
 BOARDS: dict[str, dict] = {}       # socket id → what that display board is limited to
 SOUND_SOURCES: dict[str, tuple[int, str]] = {}   # socket id of a board → (office, name in health reports)
+PRESENT: dict[str, tuple[int, int, str]] = {}     # socket id of a board or tablet → (office, device id, code)
 
 
 def office_room(office_id: int) -> str:
@@ -89,6 +91,7 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config.get("MESSAGE_QUEUE_URL"),
                       cors_allowed_origins=[], logger=False, engineio_logger=False)
     svc.bus.subscribe(publish)
+    from . import sockets_ratings  # noqa: F401  (its handlers register on the same server)
 
     @socketio.on("connect")
     def on_connect(auth=None):  # noqa: ANN001, ANN202
@@ -121,6 +124,9 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
             raise _refuse(exc) from exc
         if board is not None:
             BOARDS[request.sid] = board
+        if principal.is_device and principal.device_kind in (DeviceKind.DISPLAY, DeviceKind.RATING):
+            PRESENT[request.sid] = (office_id, principal.device_id, principal.device_code)
+            services.health.device_presence(office_id, principal.device_id, principal.device_code, +1)
         if auth.get("board") is True and not principal.is_user:
             name = principal.device_code if principal.is_device else f"board {request.remote_addr or '?'}"
             SOUND_SOURCES[request.sid] = (office_id, name)
@@ -150,6 +156,9 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     def on_disconnect(reason=None):  # noqa: ANN001, ANN202
         BOARDS.pop(request.sid, None)
         SOUND_SOURCES.pop(request.sid, None)
+        present = PRESENT.pop(request.sid, None)
+        if present is not None:
+            current_app.extensions["motcua"].health.device_presence(*present, -1)
         kiosk = AGENTS.pop(request.sid, None)
         if kiosk is not None:
             current_app.extensions["motcua"].printing.agent_disconnected(kiosk)

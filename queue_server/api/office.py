@@ -25,3 +25,10 @@ def put_notice(body: Notice):  # noqa: ANN201
                      403: ("Not an admin or supervisor", Error)})
 def health_reports():  # noqa: ANN201
     return {"reports": services().health.reports(_office_id())}
+
+
+@endpoint("/live", "GET", "The admin's live view: counters, queues, devices, alerts (admin, supervisor)", "office",
+          access="manager", responses={200: ("The hall now", None), 401: ("Not signed in", Error),
+                                       403: ("Not an admin or supervisor", Error)})
+def live_state():  # noqa: ANN201
+    return services().live.state(_office_id())

@@ -15,6 +15,7 @@ from .counters import CounterService
 from .display import DisplayService
 from .dossiers import DossierService
 from .health import HealthService
+from .live import LiveService
 from .office_settings import OfficeSettings
 from .offices import office_by_code
 from .printing import PrintService
@@ -35,6 +36,7 @@ class QueueServices:
         self.display = DisplayService(db, clock)
         self.health = HealthService(db, clock, self.bus)
         self.settings = OfficeSettings(db, clock, self.bus)
+        self.live = LiveService(db, clock, self.display, self.health)
         self.voice = ClipVoice(Path(config.get("VOICE_DIR", "var/voice")))
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),

@@ -12,6 +12,7 @@ from ..domain.clock import Clock, from_utc_naive, to_utc_naive
 from ..persistence.database import Database
 from ..persistence.tables import health_reports
 from .bus import EventBus
+from .presence import upsert_status
 
 VOICE_FALLBACK = "voice_fallback"
 CLIP_MISSING = "clip_missing"
@@ -52,6 +53,12 @@ class HealthService:
             conn.execute(sa.update(health_reports).where(health_reports.c.id == row.id).values(
                 detail=detail, last_at=now, count=health_reports.c.count + 1))
             return row.detail != detail
+
+    def device_presence(self, office_id: int, device_id: int, code: str, delta: int) -> None:
+        """A board or rating tablet connected (+1) or left (-1); the live view hears of it."""
+        with self.db.write() as conn:
+            upsert_status(conn, self.db, self.clock, device_id, delta)
+        self.bus.publish([ev.device_event(ev.HEALTH_CHANGED, office_id, code, {"device": code}, ev.STAFF)])
 
     def reports(self, office_id: int) -> list[dict]:
         with self.db.read() as conn:

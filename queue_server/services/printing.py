@@ -21,6 +21,7 @@ from ..persistence.database import Database
 from ..persistence.tables import device_status, devices, print_jobs, tickets
 from .bus import EventBus
 from .offices import Office
+from .presence import upsert_status
 
 PENDING, SENT, PRINTED, FAILED, UNCERTAIN, EXPIRED = "pending", "sent", "printed", "failed", "uncertain", "expired"
 OPEN_STATES = (PENDING, SENT, FAILED)
@@ -227,20 +228,7 @@ class PrintService:
 
     def _upsert_status(self, conn: Connection, device_id: int, connections_delta: int = 0,
                        **printer: object) -> None:
-        now = to_utc_naive(self.clock.now())
-        exists = conn.execute(sa.select(device_status.c.connections).where(
-            device_status.c.device_id == device_id)).first()
-        if exists is None:
-            conn.execute(sa.insert(device_status).values(device_id=device_id, online=False, connections=0,
-                                                         updated_at=now))
-        values: dict = {"updated_at": now, **printer}
-        if connections_delta:
-            values["connections"] = sa.func.max(device_status.c.connections + connections_delta, 0) \
-                if self.db.is_sqlite else sa.func.greatest(device_status.c.connections + connections_delta, 0)
-        conn.execute(sa.update(device_status).where(device_status.c.device_id == device_id).values(**values))
-        conn.execute(sa.update(device_status).where(device_status.c.device_id == device_id)
-                     .values(online=device_status.c.connections > 0))
-        conn.execute(sa.update(devices).where(devices.c.id == device_id).values(last_seen_at=now))
+        upsert_status(conn, self.db, self.clock, device_id, connections_delta, **printer)
 
     def job(self, job_id: int, office_id: int) -> dict:
         with self.db.read() as conn:
