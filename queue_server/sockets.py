@@ -145,6 +145,9 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
                                   code="device_token_required")
         kiosk = services.printing.check_agent(principal.office_id, principal.device_kind, principal.device_code,
                                               kiosk_code)
+        if principal.device_kind is DeviceKind.AGENT:     # the agent's own row shows it present as well
+            PRESENT[request.sid] = (kiosk.office_id, principal.device_id, principal.device_code)
+            services.health.device_presence(kiosk.office_id, principal.device_id, principal.device_code, +1)
         join_room(agent_room(kiosk.office_id, kiosk.code))
         join_room(office_room(kiosk.office_id))      # calls, for the counter LED displays it may drive
         AGENTS[request.sid] = kiosk

@@ -57,7 +57,7 @@ def device_alerts(device: DeviceState, now: datetime, grace: timedelta) -> list[
     elif device.online and device.paper == "near_end":
         alerts.append(Alert("paper_near_end", "warn", device.code, f"Máy in «{name}» sắp hết giấy.",
                             f"The printer of “{name}” is nearly out of paper."))
-    if device.online and device.printer_online is False:
+    if device.online and device.printer_online is False and device.paper != "out":   # out of paper also goes offline
         alerts.append(Alert("printer_offline", "bad", device.code, f"Máy in «{name}» không phản hồi.",
                             f"The printer of “{name}” is not responding."))
     return alerts

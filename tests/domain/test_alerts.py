@@ -14,6 +14,7 @@ GRACE = timedelta(seconds=60)
     (DeviceState("kiosk-1", "Ki-ốt 1", "kiosk", True, NOW, True, "out"), ["paper_out"]),
     (DeviceState("kiosk-1", "Ki-ốt 1", "kiosk", True, NOW, True, "near_end"), ["paper_near_end"]),
     (DeviceState("kiosk-1", "Ki-ốt 1", "kiosk", True, NOW, False, "ok"), ["printer_offline"]),
+    (DeviceState("kiosk-1", "Ki-ốt 1", "kiosk", True, NOW, False, "out"), ["paper_out"]),     # out goes offline too
     (DeviceState("kiosk-1", "Ki-ốt 1", "kiosk", False, NOW - timedelta(seconds=59), None, None), []),   # grace
     (DeviceState("kiosk-1", "Ki-ốt 1", "kiosk", False, NOW - timedelta(seconds=61), True, "out"), ["device_offline"]),
     (DeviceState("board-1", "Bảng 1", "display", False, NOW - timedelta(minutes=5)), ["device_offline"]),
