@@ -8,9 +8,8 @@ from flask import Flask, jsonify
 
 from . import config as settings
 from .domain.clock import Clock, SystemClock
-from .persistence import schema
-from .persistence.database import Database
 from .services.container import QueueServices
+from .startup import check_message_queue, open_database
 
 __version__ = "0.1.0"
 
@@ -25,11 +24,8 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    db = Database(app.config["DATABASE_URL"])
-    if not schema.is_up_to_date(db):
-        raise RuntimeError(
-            f"The database at {db.url.render_as_string(hide_password=True)} is not at the current schema "
-            f"(have {schema.current_revision(db)}, need {schema.head_revision(db)}). Run `motcua db upgrade`.")
+    db = open_database(app.config["DATABASE_URL"])
+    check_message_queue(app.config.get("MESSAGE_QUEUE_URL"))
     svc = QueueServices(db, clock or SystemClock(), app.config)
     app.extensions["motcua"] = svc
 
@@ -86,7 +82,8 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
             gevent.sleep(0)
 
     if app.config["BACKGROUND_TASKS"]:
-        svc.printing.reset_presence()   # a fresh server process has no agents connected yet
+        if not app.config.get("MESSAGE_QUEUE_URL"):
+            svc.printing.reset_presence()   # a lone fresh process has no agents yet; with several, others may
         svc.voice.warm()                # read the clips once, not during the first call of the day
         _start_background(app, svc)
     return app

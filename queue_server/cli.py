@@ -22,6 +22,7 @@ from .persistence.database import Database
 from .persistence.tables import offices
 from .services.auth import AuthService
 from .services.demo import DEMO_KIOSK, DEMO_OFFICE_CODE, DEMO_PASSWORD, STAFF, load_demo
+from .startup import StartupError, check_message_queue, open_database
 
 
 def _db() -> Database:
@@ -204,6 +205,12 @@ def gunicorn_command(host: str, port: int) -> list[str]:
 @main.command()
 def serve() -> None:
     """Run the server under gunicorn (HOST/PORT from the environment)."""
+    config = settings.from_environment()
+    try:
+        open_database(config["DATABASE_URL"]).dispose()
+        check_message_queue(config.get("MESSAGE_QUEUE_URL"))
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from exc
     where = settings.server_settings()
     os.execv(sys.executable, gunicorn_command(where["host"], where["port"]))
 
