@@ -36,6 +36,8 @@ def from_environment() -> dict:
         "LOOKUPS_PER_MINUTE_KIOSK": int(os.environ.get("LOOKUPS_PER_MINUTE_KIOSK", "120")),
         "ASYNC_MODE": os.environ.get("MOTCUA_ASYNC_MODE", "threading"),
         "MESSAGE_QUEUE_URL": os.environ.get("MESSAGE_QUEUE_URL") or None,
+        # The Redis channel the processes of one installation share; two installations on one Redis differ.
+        "MESSAGE_QUEUE_CHANNEL": os.environ.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
         "USER_TOKEN_TTL_S": int(os.environ.get("USER_TOKEN_TTL_S", 12 * 3600)),
         "BACKGROUND_TASKS": os.environ.get("MOTCUA_BACKGROUND_TASKS", "1") == "1",

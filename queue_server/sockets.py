@@ -89,6 +89,7 @@ def _refuse(exc: de.DomainError) -> Refused:
 
 def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config.get("MESSAGE_QUEUE_URL"),
+                      channel=app.config.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
                       cors_allowed_origins=[], logger=False, engineio_logger=False)
     svc.bus.subscribe(publish)
     from . import sockets_ratings  # noqa: F401  (its handlers register on the same server)
