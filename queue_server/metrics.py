@@ -6,17 +6,28 @@ import time
 from flask import Flask, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-from .domain.events import Event
+from .domain.events import TICKET_UPDATED, Event
 
 REQUEST_SECONDS = Histogram(
     "motcua_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "endpoint", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 QUEUE_EVENTS = Counter("motcua_queue_events_total", "Queue events published", ["office", "event"])
+MINUTES = (30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200)
+TICKET_WAIT = Histogram("motcua_ticket_wait_seconds", "How long a served ticket waited to be called, per office",
+                        ["office"], buckets=MINUTES)
+TICKET_SERVICE = Histogram("motcua_ticket_service_seconds", "How long a ticket was served at the counter, per office",
+                           ["office"], buckets=MINUTES)
 
 
 def count_event(event: Event) -> None:
-    QUEUE_EVENTS.labels(office=str(event.office_id), event=event.name).inc()
+    office = str(event.office_id)
+    QUEUE_EVENTS.labels(office=office, event=event.name).inc()
+    if event.name == TICKET_UPDATED:
+        ticket = event.data.get("ticket") or {}
+        if ticket.get("status") == "finished" and ticket.get("served_s") is not None:
+            TICKET_WAIT.labels(office=office).observe(ticket["waited_s"])
+            TICKET_SERVICE.labels(office=office).observe(ticket["served_s"])
 
 
 def render() -> tuple[bytes, int, dict]:

@@ -102,10 +102,15 @@ class CounterService:
             return None
         if ticket["business_date"] < act.today:
             target = TicketStatus.EXPIRED
-        self._set_status(conn, ticket, target, finished_at=to_utc_naive(self.clock.now()))
+        finished = to_utc_naive(self.clock.now())
+        self._set_status(conn, ticket, target, finished_at=finished)
         self._log(conn, ticket["id"], target.value, act, actor)
-        act.emit(ev.TICKET_UPDATED, {"ticket": {"id": ticket["id"], "number": ticket["number"],
-                                                "status": target.value, "counter": act.counter["number"]}})
+        called = ticket["called_at"]
+        act.emit(ev.TICKET_UPDATED, {"ticket": {
+            "id": ticket["id"], "number": ticket["number"], "status": target.value, "counter": act.counter["number"],
+            # seconds waited before the call and spent at the counter: the live metrics' histograms
+            "waited_s": round((called - ticket["queued_at"]).total_seconds(), 3) if called else None,
+            "served_s": round((finished - called).total_seconds(), 3) if called else None}})
         return ticket
 
     def _current_or_conflict(self, conn: Connection, act: _Action) -> RowMapping:

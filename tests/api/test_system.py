@@ -51,3 +51,27 @@ def test_track_page(client) -> None:  # noqa: ANN001
     assert page.status_code == 200 and "A001" in page.get_data(as_text=True)
     assert client.get("/t/unknown-token").status_code == 404
     assert client.get("/t/" + "x" * 100).status_code == 404
+
+
+def test_metrics_histogram_waits_and_service_times_per_office(client, api, clock) -> None:  # noqa: ANN001
+    import re
+
+    def count(name: str) -> float:
+        text = client.get("/metrics").get_data(as_text=True)
+        found = re.search(rf'^{name}_count{{office="1"}} (\S+)$', text, re.M)
+        return float(found.group(1)) if found else 0.0
+
+    def total(name: str) -> float:
+        text = client.get("/metrics").get_data(as_text=True)
+        return float(re.search(rf'^{name}_sum{{office="1"}} (\S+)$', text, re.M).group(1))
+
+    before = (count("motcua_ticket_wait_seconds"), count("motcua_ticket_service_seconds"))
+    waits_before = total("motcua_ticket_wait_seconds") if before[0] else 0.0
+    client.post("/api/v1/tickets", json={"service": "HOTICH"})
+    clock.advance(seconds=420)
+    client.post("/api/v1/counters/1/call-next", headers=api.headers("staff1"))
+    clock.advance(seconds=300)
+    client.post("/api/v1/counters/1/finish", headers=api.headers("staff1"))
+    assert (count("motcua_ticket_wait_seconds"), count("motcua_ticket_service_seconds")) == (before[0] + 1,
+                                                                                            before[1] + 1)
+    assert total("motcua_ticket_wait_seconds") - waits_before == 420.0
