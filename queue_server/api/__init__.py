@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..domain.errors import Forbidden, Unauthorized
+from ..domain.errors import Forbidden, NotFound, Unauthorized
 from ..domain.model import Role
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -87,6 +87,16 @@ def authorize(level: str) -> None:
 def services():  # noqa: ANN201
     from flask import current_app
     return current_app.extensions["motcua"]
+
+
+def acting_office_id() -> int:
+    """The office a staff request acts on: the user's own; a province-wide account (an admin with no
+    office) names one with `?office=CODE`, else acts on the first office."""
+    from .tickets import resolve_office
+    office_id = resolve_office(request.args.get("office") or None) or services().default_office_id()
+    if office_id is None:
+        raise NotFound("Chưa cấu hình cơ quan.", "No office is configured.", code="office_not_found")
+    return office_id
 
 
 from . import (  # noqa: E402,F401

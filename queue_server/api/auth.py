@@ -6,7 +6,7 @@ from flask import request
 from ..domain.errors import InvalidInput
 from ..domain.model import DeviceKind
 from ..identity import current_principal, staff_principal
-from . import endpoint, services
+from . import acting_office_id, endpoint, services
 from .schemas import DeviceTokenRequest, DeviceTokenResponse, Error, TokenRequest, TokenResponse
 
 
@@ -41,8 +41,8 @@ def me():  # noqa: ANN201
           responses={201: ("The device token, shown once", DeviceTokenResponse), 401: ("Not signed in", Error),
                      403: ("Not an admin", Error)})
 def device_token(body: DeviceTokenRequest):  # noqa: ANN201
-    principal = staff_principal()
-    office_id = principal.office_id or services().default_office_id()
+    staff_principal()
+    office_id = acting_office_id()
     settings = {"board": body.board.model_dump()} if body.board is not None else None
     if body.counter is not None:
         if body.kind not in ("printer", "kiosk", "rating"):

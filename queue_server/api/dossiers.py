@@ -5,9 +5,9 @@ from flask import request
 
 from ..domain.errors import Forbidden
 from ..domain.model import DeviceKind
-from ..identity import current_principal, staff_principal
+from ..identity import current_principal
 from ..services.dossiers import DossierInput, StepInput
-from . import endpoint, services
+from . import acting_office_id, endpoint, services
 from .schemas import (
     DossierBatch,
     DossierCodeRequest,
@@ -64,17 +64,13 @@ def upsert_batch(body: DossierBatch):  # noqa: ANN201
     return {"results": results, "created": sum(r["created"] for r in results), "count": len(results)}
 
 
-def _office_id() -> int:
-    return staff_principal().office_id or services().default_office_id()
-
-
 @endpoint("/dossiers/register", "POST", "Register a dossier received at the counter (staff)", "dossiers",
           access="staff", body=DossierRegister,
           responses={201: ("Registered; the staff view", None), 401: ("Not signed in", Error),
                      409: ("The code already exists", Error), 422: ("Invalid dossier", Error)})
 def register_dossier(body: DossierRegister):  # noqa: ANN201
     fields = body.model_dump(exclude={"code"})
-    return services().dossiers.register(_office_id(), fields, body.code), 201
+    return services().dossiers.register(acting_office_id(), fields, body.code), 201
 
 
 @endpoint("/dossiers/find", "POST", "A dossier as the officer sees it: full name, no rate limit (staff)", "dossiers",
@@ -82,7 +78,7 @@ def register_dossier(body: DossierRegister):  # noqa: ANN201
           responses={200: ("The staff view", None), 401: ("Not signed in", Error), 404: ("Unknown dossier", Error),
                      422: ("Not a dossier code", Error)})
 def find_dossier(body: DossierCodeRequest):  # noqa: ANN201
-    return services().dossiers.staff_view(body.code, _office_id())
+    return services().dossiers.staff_view(body.code, acting_office_id())
 
 
 @endpoint("/dossiers/reschedule", "POST", "Give a late dossier its apology's new return date, once (staff)",
@@ -90,7 +86,7 @@ def find_dossier(body: DossierCodeRequest):  # noqa: ANN201
           responses={200: ("The staff view", None), 401: ("Not signed in", Error), 404: ("Unknown dossier", Error),
                      409: ("Already moved once, or finished", Error), 422: ("Invalid date", Error)})
 def reschedule_dossier(body: DossierReschedule):  # noqa: ANN201
-    return services().dossiers.reschedule(body.code, body.new_date, body.reason, _office_id())
+    return services().dossiers.reschedule(body.code, body.new_date, body.reason, acting_office_id())
 
 
 def _lookup(text: str, kiosk: str | None, lang: str):  # noqa: ANN202
@@ -124,6 +120,6 @@ def get_dossier(code: str, query: OfficeQuery):  # noqa: ANN201
                      404: ("Unknown dossier or printer", Error), 409: ("No apology to print", Error),
                      422: ("Invalid request", Error)})
 def print_dossier_slip(body: DossierSlipRequest):  # noqa: ANN201
-    job = services().dossiers.print_slip(body.code, body.kind, body.printer, _office_id(), public_base(), body.reason,
-                                         tuple(body.documents), body.sets, body.processing_time)
+    job = services().dossiers.print_slip(body.code, body.kind, body.printer, acting_office_id(), public_base(),
+                                         body.reason, tuple(body.documents), body.sets, body.processing_time)
     return job, 201

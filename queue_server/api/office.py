@@ -2,12 +2,8 @@
 from __future__ import annotations
 
 from ..identity import staff_principal
-from . import endpoint, services
+from . import acting_office_id, endpoint, services
 from .schemas import Error, HealthReports, Notice
-
-
-def _office_id() -> int:
-    return staff_principal().office_id or services().default_office_id()
 
 
 @endpoint("/office/notice", "PUT", "Set the notice that scrolls along the bottom of the boards (admin)", "office",
@@ -15,7 +11,7 @@ def _office_id() -> int:
           responses={200: ("The notice now shown (null: none)", None), 401: ("Not signed in", Error),
                      403: ("Not an admin", Error), 422: ("Invalid notice", Error)})
 def put_notice(body: Notice):  # noqa: ANN201
-    notice = services().settings.set_notice(staff_principal(), _office_id(), body.vi, body.en)
+    notice = services().settings.set_notice(staff_principal(), acting_office_id(), body.vi, body.en)
     return {"notice": notice}
 
 
@@ -24,11 +20,11 @@ def put_notice(body: Notice):  # noqa: ANN201
           responses={200: ("Current reports, newest first", HealthReports), 401: ("Not signed in", Error),
                      403: ("Not an admin or supervisor", Error)})
 def health_reports():  # noqa: ANN201
-    return {"reports": services().health.reports(_office_id())}
+    return {"reports": services().health.reports(acting_office_id())}
 
 
 @endpoint("/live", "GET", "The admin's live view: counters, queues, devices, alerts (admin, supervisor)", "office",
           access="manager", responses={200: ("The hall now", None), 401: ("Not signed in", Error),
                                        403: ("Not an admin or supervisor", Error)})
 def live_state():  # noqa: ANN201
-    return services().live.state(_office_id())
+    return services().live.state(acting_office_id())

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..domain.errors import Forbidden
-from ..identity import current_principal, staff_principal
+from ..identity import current_principal
 from ..services.printing import KioskRef
-from . import endpoint, services
+from . import acting_office_id, endpoint, services
 from .schemas import Error, KioskState, PrinterList, PrintJob, Reprint
 
 
@@ -27,8 +27,7 @@ def kiosk_state(code: str):  # noqa: ANN201
 @endpoint("/printers", "GET", "Printers of the office (kiosks and counter printers) and their state (staff)",
           "printing", access="staff", responses={200: ("Printers", PrinterList), 401: ("Not signed in", Error)})
 def list_printers():  # noqa: ANN201
-    principal = staff_principal()
-    return {"printers": services().printing.printers(principal.office_id or services().default_office_id())}
+    return {"printers": services().printing.printers(acting_office_id())}
 
 
 @endpoint("/tickets/<int:ticket_id>/reprint", "POST", "Print a ticket again (staff)", "printing",
@@ -36,22 +35,19 @@ def list_printers():  # noqa: ANN201
           responses={201: ("The new print job", PrintJob), 401: ("Not signed in", Error),
                      404: ("No such ticket or kiosk", Error), 409: ("Never printed", Error)})
 def reprint(ticket_id: int, body: Reprint):  # noqa: ANN201
-    principal = staff_principal()
-    services().tickets.get(ticket_id, principal.office_id)   # 404 for another office's ticket
-    office_id = principal.office_id or services().default_office_id()
+    office_id = acting_office_id()
+    services().tickets.get(ticket_id, office_id)   # 404 for another office's ticket
     return services().printing.reprint(ticket_id, office_id, body.kiosk), 201
 
 
 @endpoint("/tickets/<int:ticket_id>/print-jobs", "GET", "Print jobs of a ticket and their state (staff)",
           "printing", access="staff", responses={200: ("Jobs", None), 401: ("Not signed in", Error)})
 def ticket_print_jobs(ticket_id: int):  # noqa: ANN201
-    principal = staff_principal()
-    services().tickets.get(ticket_id, principal.office_id)   # 404 for another office's ticket
+    services().tickets.get(ticket_id, acting_office_id())   # 404 for another office's ticket
     return {"jobs": services().printing.jobs_for_ticket(ticket_id)}
 
 
 @endpoint("/print-jobs/<int:job_id>", "GET", "One print job and its state (staff)", "printing", access="staff",
           responses={200: ("The job", PrintJob), 401: ("Not signed in", Error), 404: ("No such job", Error)})
 def print_job(job_id: int):  # noqa: ANN201
-    principal = staff_principal()
-    return services().printing.job(job_id, principal.office_id or services().default_office_id())
+    return services().printing.job(job_id, acting_office_id())

@@ -89,3 +89,17 @@ def test_a_kiosk_token_of_office_b_issues_in_office_b_only(app, client, office_b
 def _counter(app, office_id: int) -> int:  # noqa: ANN001
     from tests.factories import counter_id
     return counter_id(app.extensions["motcua"].db, office_id, 1)
+
+
+def test_a_province_admin_sees_every_office_by_naming_it(app, client, api, office_b) -> None:  # noqa: ANN001
+    app.extensions["motcua"].auth.create_user("tinh", PASSWORD, Role.ADMIN, None, "Quản trị cấp tỉnh")
+    province = token(client, "tinh")
+    client.post("/api/v1/tickets", json={"service": "HOTICH", "office": "HCC-B"})
+    live_b = client.get("/api/v1/live?office=HCC-B", headers=province).json
+    assert live_b["services"][0]["waiting"] == 1 and len(live_b["counters"]) == 1
+    live_a = client.get("/api/v1/live?office=demo", headers=province).json
+    assert len(live_a["counters"]) == 5
+    assert client.get("/api/v1/live?office=nowhere", headers=province).status_code == 404
+    # An office admin naming another office is refused, not quietly shown their own.
+    r = client.get("/api/v1/live?office=demo", headers=token(client, "admin-b"))
+    assert r.status_code == 403 and r.json["error"]["code"] == "other_office"
