@@ -24,6 +24,10 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db = open_database(app.config["DATABASE_URL"])
     check_message_queue(app.config.get("MESSAGE_QUEUE_URL"))
     svc = QueueServices(db, clock or SystemClock(), app.config)

@@ -202,6 +202,35 @@ def gunicorn_command(host: str, port: int) -> list[str]:
     return [*command, "queue_server.wsgi:app"]
 
 
+@main.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="DEST is a folder: keep only the newest N backups in it")
+def backup_command(dest: Path, keep: int | None) -> None:
+    """Back the database up while the server runs: to the file DEST, or dated into the folder DEST."""
+    from .backup import BackupError, backup
+    try:
+        info = backup(settings.from_environment()["DATABASE_URL"], dest, keep)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup {info.path} (schema {info.schema_revision}, {info.counts.get('tickets', 0)} tickets, "
+               f"{info.rows} rows)")
+
+
+@main.command("restore")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="replace a database that already holds data (stop the server first)")
+def restore_command(src: Path, force: bool) -> None:
+    """Replace the database with the backup SRC. Stop the server first."""
+    from .backup import BackupError, restore
+    try:
+        info = restore(settings.from_environment()["DATABASE_URL"], src, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {src} (schema {info.schema_revision}, {info.rows} rows); starting the server "
+               "(or `motcua db upgrade`) brings it to the current schema")
+
+
 @main.command()
 def serve() -> None:
     """Run the server under gunicorn (HOST/PORT from the environment)."""

@@ -39,6 +39,9 @@ def from_environment() -> dict:
         # The Redis channel the processes of one installation share; two installations on one Redis differ.
         "MESSAGE_QUEUE_CHANNEL": os.environ.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # Proxies in front of the server (nginx: 1); their X-Forwarded-* headers give the client's address,
+        # which the per-address sign-in and lookup limits count by. 0 trusts no such header.
+        "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),
         "USER_TOKEN_TTL_S": int(os.environ.get("USER_TOKEN_TTL_S", 12 * 3600)),
         "BACKGROUND_TASKS": os.environ.get("MOTCUA_BACKGROUND_TASKS", "1") == "1",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),

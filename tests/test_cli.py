@@ -66,3 +66,21 @@ def test_dossier_import_command(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{not json", encoding="utf-8")
     assert motcua(tmp_path, "dossiers", "import", str(broken)).returncode != 0
+
+
+def test_backup_and_restore_commands(tmp_path: Path) -> None:
+    env = {**os.environ, "MOTCUA_VAR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "queue_server", *args], env=env,  # noqa: E731
+                                       capture_output=True, text=True, timeout=120)
+    assert run("db", "upgrade").returncode == 0 and run("demo").returncode == 0
+    (tmp_path / "backups").mkdir()
+    done = run("backup", str(tmp_path / "backups"), "--keep", "3")
+    assert done.returncode == 0 and done.stdout.startswith("backup ")
+    (copy,) = [p for p in (tmp_path / "backups").iterdir() if p.suffix == ".db"]
+    refused = run("restore", str(copy))                         # the database holds data: --force needed
+    assert refused.returncode == 1 and "Error:" in refused.stderr and "Traceback" not in refused.stderr
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'new.db'}"
+    restored = run("restore", str(copy))
+    assert restored.returncode == 0 and restored.stdout.startswith("restored ")
+    with Database(env["DATABASE_URL"]).read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(users)).scalar() == 6

@@ -52,3 +52,20 @@ def test_serve_prints_the_reason_and_exits_non_zero(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Error: Cannot reach the database at postgresql+psycopg://postgres@127.0.0.1:1/none" in result.output
     assert "Traceback" not in result.output
+
+
+def test_behind_one_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path: Path, demo_db) -> None:  # noqa: ANN001
+    from queue_server import create_app
+    seen = {}
+    for hops in (0, 1):
+        app = create_app({"DATABASE_URL": str(demo_db.url), "TESTING": True, "BACKGROUND_TASKS": False,
+                          "SECRET_KEY": "t", "VAR_DIR": str(tmp_path), "PROXY_HOPS": hops})
+
+        @app.get("/whoami")
+        def whoami() -> dict:
+            from flask import request
+            return {"address": request.remote_addr}
+
+        seen[hops] = app.test_client().get("/whoami", headers={"X-Forwarded-For": "10.1.2.3"}).json["address"]
+        app.extensions["motcua"].db.dispose()
+    assert seen == {0: "127.0.0.1", 1: "10.1.2.3"}
