@@ -684,6 +684,7 @@
   live.on('ticket_updated', onTicketUpdated);
   live.on('queue_changed', onQueueChanged);
   live.on('notice_changed', onNotice);
+  live.on('settings_changed', function () { live.resync(); });    // counters or services renamed: read again
 
   render();
   tick();

@@ -991,6 +991,7 @@
       renderTiles();
     }
   });
+  live.on('settings_changed', function () { loadServices(); });   // the admin changed services or hours
   live.on('printer_status_changed', setKioskState);
   live.on('print_status_changed', function (payload) {
     if (!payload || !payload.job || payload.device && payload.device !== kioskCode) { return; }

@@ -1,13 +1,15 @@
 """The database handle: engine setup per backend and the two kinds of transaction."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+
+_AFTER_COMMIT = "motcua.after_commit"
 
 
 class Database:
@@ -39,8 +41,19 @@ class Database:
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                conn.info.pop(_AFTER_COMMIT, None)
+                raise
+            for callback in conn.info.pop(_AFTER_COMMIT, []):
+                callback()
+
+    @staticmethod
+    def after_commit(conn: Connection, callback: Callable[[], None]) -> None:
+        """Runs `callback` once the write transaction of `conn` has committed (never if it rolls back)."""
+        conn.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..domain.clock import Clock
 from ..persistence.database import Database
 from ..persistence.tables import offices
+from .admin import AdminService
 from .auth import AuthService
 from .bus import EventBus
 from .counters import CounterService
@@ -37,6 +38,7 @@ class QueueServices:
         self.health = HealthService(db, clock, self.bus)
         self.settings = OfficeSettings(db, clock, self.bus)
         self.live = LiveService(db, clock, self.display, self.health)
+        self.admin = AdminService(db, clock, self.bus, self.auth)
         self.voice = ClipVoice(Path(config.get("VOICE_DIR", "var/voice")))
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),

@@ -69,11 +69,27 @@ def status_message(status: str, error_code: str | None) -> dict | None:
     return {"code": key, "message_vi": vi, "message_en": en}
 
 
+def ticket_template(office: Office) -> dict:
+    """The office's ticket template (settings["ticket"]), with the defaults for what it leaves out:
+    the address under the office name, the usual closing line, the tracking QR, 80 mm paper."""
+    from hardware.slip import TICKET_FOOTER
+
+    saved = office.settings.get("ticket") or {}
+    return {"header_lines": list(saved.get("header_lines", [office.address] if office.address else [])),
+            "footer": saved.get("footer") or TICKET_FOOTER, "qr": bool(saved.get("qr", True)),
+            "paper_width": saved.get("paper_width", 576)}
+
+
 def ticket_slip(office: Office, service_name_vi: str, service_name_en: str, view: dict, track_url: str | None,
-                lang: str, tz: str, priority_name: str | None) -> dict:
-    """The ticket as the agent will print it (hardware.slip format), in Vietnamese first."""
+                lang: str, tz: str, priority_name: str | None, template: dict | None = None) -> dict:
+    """The ticket as the agent will print it (hardware.slip format), in Vietnamese first.
+
+    `template` (header lines, footer, QR on or off) is the office's saved one unless given: the
+    admin's preview passes the one being edited.
+    """
     from hardware.slip import ticket_slip as layout
 
+    template = template or ticket_template(office)
     issued = local_time(datetime.fromisoformat(view["issued_at"]), tz)
     session_vi = SESSION_NAMES[view["session"]][0]
     english = None
@@ -81,10 +97,10 @@ def ticket_slip(office: Office, service_name_vi: str, service_name_en: str, view
         english = [f"Queue ticket — {service_name_en}", f"People ahead: {view['position']}",
                    "Please keep this ticket and wait for your number. Thank you!"]
     slip = layout(
-        office_name=office.name, office_lines=[office.address] if office.address else [],
+        office_name=office.name, office_lines=template["header_lines"],
         number=view["number"], service_name=service_name_vi, people_ahead=view["position"],
         issued_text=f"{issued:%H:%M} — {issued:%d/%m/%Y}", session_text=f"Buổi: {session_vi}",
-        qr_url=track_url, footer="Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
+        qr_url=track_url if template["qr"] else None, footer=template["footer"],
         priority_text=f"Ưu tiên: {priority_name}" if priority_name else None, english_lines=english,
         slip_id=f"{view['business_date']}-{view['number']}-{view['id']}",
     )
