@@ -5,6 +5,7 @@ from flask import request
 
 from ..domain.errors import Forbidden
 from ..domain.model import DeviceKind
+from ..i18n import request_lang
 from ..identity import current_principal
 from ..services.dossiers import DossierInput, StepInput
 from . import acting_office_id, endpoint, services
@@ -70,7 +71,7 @@ def upsert_batch(body: DossierBatch):  # noqa: ANN201
                      409: ("The code already exists", Error), 422: ("Invalid dossier", Error)})
 def register_dossier(body: DossierRegister):  # noqa: ANN201
     fields = body.model_dump(exclude={"code"})
-    return services().dossiers.register(acting_office_id(), fields, body.code), 201
+    return services().dossiers.register(acting_office_id(), fields, body.code, request_lang()), 201
 
 
 @endpoint("/dossiers/find", "POST", "A dossier as the officer sees it: full name, no rate limit (staff)", "dossiers",
@@ -78,7 +79,7 @@ def register_dossier(body: DossierRegister):  # noqa: ANN201
           responses={200: ("The staff view", None), 401: ("Not signed in", Error), 404: ("Unknown dossier", Error),
                      422: ("Not a dossier code", Error)})
 def find_dossier(body: DossierCodeRequest):  # noqa: ANN201
-    return services().dossiers.staff_view(body.code, acting_office_id())
+    return services().dossiers.staff_view(body.code, acting_office_id(), request_lang())
 
 
 @endpoint("/dossiers/reschedule", "POST", "Give a late dossier its apology's new return date, once (staff)",
@@ -86,7 +87,7 @@ def find_dossier(body: DossierCodeRequest):  # noqa: ANN201
           responses={200: ("The staff view", None), 401: ("Not signed in", Error), 404: ("Unknown dossier", Error),
                      409: ("Already moved once, or finished", Error), 422: ("Invalid date", Error)})
 def reschedule_dossier(body: DossierReschedule):  # noqa: ANN201
-    return services().dossiers.reschedule(body.code, body.new_date, body.reason, acting_office_id())
+    return services().dossiers.reschedule(body.code, body.new_date, body.reason, acting_office_id(), request_lang())
 
 
 def _lookup(text: str, kiosk: str | None, lang: str):  # noqa: ANN202

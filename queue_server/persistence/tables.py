@@ -230,6 +230,7 @@ dossiers = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("apology_new_date", sa.DateTime, nullable=True),
     sa.Column("apology_at", sa.DateTime, nullable=True),
+    sa.Column("apology_reason", sa.String(300), nullable=True),   # why it is late, as the apology letter says
     sa.Column("return_counter", sa.Integer, nullable=True),
     sa.Column("postal", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("source", sa.String(32), nullable=False, server_default="api"),

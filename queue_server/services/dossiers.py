@@ -210,7 +210,7 @@ class DossierService:
         return fresh
 
     # at the counter ------------------------------------------------------------------------
-    def register(self, office_id: int, item: dict, code: str | None = None) -> dict:
+    def register(self, office_id: int, item: dict, code: str | None = None, lang: str = "vi") -> dict:
         """A dossier received at the counter: the code is the next of the office's day unless given.
 
         The office row is locked first, so two counters registering at once get consecutive codes.
@@ -235,7 +235,7 @@ class DossierService:
             self._upsert(conn, received, "counter")
             row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().one()
             steps = self._steps(conn, row["id"])
-        return {**self.public_view(row, steps, "vi"), "owner_name": row["owner_name"]}
+        return self._staff(row, steps, lang)
 
     @staticmethod
     def _next_code(conn: Connection, agency: str | None, day: date) -> str:
@@ -252,7 +252,7 @@ class DossierService:
                            code="codes_exhausted")
         return str(DossierCode(agency, day, last + 1))
 
-    def staff_view(self, code_text: object, office_id: int) -> dict:
+    def staff_view(self, code_text: object, office_id: int, lang: str = "vi") -> dict:
         """What the officer sees: the citizen's view plus the owner's full name; no rate limit, no decoy."""
         code = str(parse_code(code_text))
         with self.db.read() as conn:
@@ -260,9 +260,10 @@ class DossierService:
             if row is None or row["office_id"] not in (None, office_id):
                 raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
             steps = self._steps(conn, row["id"])
-        return {**self.public_view(row, steps, "vi"), "owner_name": row["owner_name"]}
+        return self._staff(row, steps, lang)
 
-    def reschedule(self, code_text: object, new_date: datetime, reason: str, office_id: int) -> dict:
+    def reschedule(self, code_text: object, new_date: datetime, reason: str, office_id: int,
+                   lang: str = "vi") -> dict:
         """The apology's new return date, once; recorded as a step of the dossier's history."""
         code = str(parse_code(code_text))
         now = self.clock.now()
@@ -283,13 +284,19 @@ class DossierService:
                                f"Dossier {code} was already given a new date once; it cannot move again.",
                                code="apology_already_given")
             conn.execute(sa.update(dossiers).where(dossiers.c.id == row["id"]).values(
-                apology_new_date=to_utc_naive(new_date), apology_at=to_utc_naive(now), updated_at=to_utc_naive(now)))
+                apology_new_date=to_utc_naive(new_date), apology_at=to_utc_naive(now), updated_at=to_utc_naive(now),
+                apology_reason=reason.strip() or None))
             conn.execute(sa.insert(dossier_steps).values(
                 dossier_id=row["id"], at=to_utc_naive(now), status=row["status"],
                 unit="Bộ phận Tiếp nhận và Trả kết quả", action=f"Xin lỗi và hẹn lại ngày trả. {reason}".strip()))
             row = conn.execute(sa.select(dossiers).where(dossiers.c.id == row["id"])).mappings().one()
             steps = self._steps(conn, row["id"])
-        return {**self.public_view(row, steps, "vi"), "owner_name": row["owner_name"]}
+        return self._staff(row, steps, lang)
+
+    def _staff(self, row: RowMapping, steps: list[RowMapping], lang: str) -> dict:
+        """The officer's view: the citizen's, plus the owner's full name and the apology's reason."""
+        return {**self.public_view(row, steps, lang), "owner_name": row["owner_name"],
+                "apology_reason": row["apology_reason"]}
 
     @staticmethod
     def _steps(conn: Connection, dossier_id: int) -> list[RowMapping]:
@@ -386,7 +393,8 @@ class DossierService:
                                    "The dossier has no new date yet, so there is no apology to print.",
                                    code="no_apology")
                 slip = apology_slip(office.name, code, row["owner_name"], row["procedure_name"], appointment,
-                                    long_time(from_utc_naive(row["apology_new_date"]), office.timezone), reason,
+                                    long_time(from_utc_naive(row["apology_new_date"]), office.timezone),
+                                    reason or row["apology_reason"] or "",
                                     lookup_url(base_url, code))
             else:
                 collect = (f"Quầy số {row['return_counter']}, {office.name}" if row["return_counter"]

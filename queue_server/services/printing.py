@@ -61,11 +61,25 @@ def job_view(row: RowMapping) -> dict:
             "created_at": from_utc_naive(row["created_at"]).isoformat()}
 
 
-def status_message(status: str, error_code: str | None) -> dict | None:
+# What the officer reads for a slip printed at the counter (a receipt, an apology): nobody's number is held.
+STAFF_FAULT_TEXT = {
+    "paper_out": ("Máy in hết giấy. Lệnh in được giữ và sẽ in khi có giấy.",
+                  "The printer is out of paper. The job is kept and prints once paper is loaded."),
+    "offline": ("Máy in không phản hồi. Lệnh in được giữ và sẽ in khi máy in sẵn sàng.",
+                "The printer is not responding. The job is kept and prints once the printer is ready."),
+    "agent_offline": ("Máy in chưa kết nối. Lệnh in sẽ được gửi khi máy in kết nối lại.",
+                      "The printer is not connected. The job is sent once it reconnects."),
+    "uncertain": ("Không chắc phiếu đã được in. Vui lòng kiểm tra máy in và in lại nếu cần.",
+                  "The slip may not have printed. Please check the printer and print again if needed."),
+    "error": ("Máy in gặp lỗi. Vui lòng kiểm tra máy in.", "The printer reported an error. Please check it."),
+}
+
+
+def status_message(status: str, error_code: str | None, kind: str = "ticket") -> dict | None:
     if status == PRINTED or status in (PENDING, SENT):
         return None
     key = "uncertain" if status == UNCERTAIN else (error_code if error_code in FAULT_TEXT else "error")
-    vi, en = FAULT_TEXT[key]
+    vi, en = (STAFF_FAULT_TEXT if kind in ("receipt", "apology") else FAULT_TEXT)[key]
     return {"code": key, "message_vi": vi, "message_en": en}
 
 
@@ -253,7 +267,7 @@ class PrintService:
         if row is None:
             raise NotFound("Không có lệnh in này.", "There is no such print job.", code="print_job_not_found")
         view = job_view(row)
-        return {**view, "fault": status_message(row["status"], row["error_code"])}
+        return {**view, "fault": status_message(row["status"], row["error_code"], row["kind"])}
 
     def printers(self, office_id: int) -> list[dict]:
         """The office's printing devices with their last reported state; a printer may belong to a counter."""

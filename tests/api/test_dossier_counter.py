@@ -108,3 +108,38 @@ def test_finished_dossiers_are_not_rescheduled_and_unknown_ones_are_not_found(cl
     r = client.post("/api/v1/dossiers/reschedule", json={"code": "000.00.12.H56-261123-0777",
                                                          "new_date": "2026-12-30T16:00:00+07:00"}, headers=h)
     assert r.status_code == 404
+
+
+def test_the_apology_reason_is_kept_for_reprints_and_the_staff_view_follows_the_language(app, client,  # noqa: ANN001
+                                                                                        api) -> None:
+    from queue_server.sockets import socketio
+    h = api.headers("staff1")
+    code = register(client, api).json["code"]
+    moved = client.post("/api/v1/dossiers/reschedule", headers=h, json={
+        "code": code, "new_date": "2026-11-30T16:00:00+07:00", "reason": "Chờ ý kiến của Sở Tư pháp."})
+    assert moved.json["apology_reason"] == "Chờ ý kiến của Sở Tư pháp."
+    agent_token = client.post("/api/v1/devices/token", json={"kind": "agent", "code": "agent-1"},
+                              headers=api.headers("admin")).json["token"]
+    agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
+    agent.get_received()
+    job = client.post("/api/v1/dossier-slips", json={"code": code, "printer": "kiosk-1", "kind": "apology"}, headers=h)
+    assert job.status_code == 201
+    (created,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
+    printed = " ".join(b.get("text") or "" for b in created["job"]["slip"]["blocks"])
+    assert "Chờ ý kiến của Sở Tư pháp." in printed                   # a reprint without a reason keeps it
+    english = client.post("/api/v1/dossiers/find?lang=en", json={"code": code}, headers=h).json
+    assert english["status_text"] == english["status_text_en"] and english["channel_text"] != moved.json["channel_text"]
+
+
+def test_a_receipt_that_failed_is_worded_for_the_officer(app, client, api) -> None:  # noqa: ANN001
+    from queue_server.sockets import socketio
+    h = api.headers("staff1")
+    code = register(client, api).json["code"]
+    agent_token = client.post("/api/v1/devices/token", json={"kind": "agent", "code": "agent-1"},
+                              headers=api.headers("admin")).json["token"]
+    agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
+    job = client.post("/api/v1/dossier-slips", json={"code": code, "printer": "kiosk-1"}, headers=h).json
+    agent.emit("print_result", {"job_id": job["id"], "status": "failed", "error_code": "paper_out"}, callback=True)
+    fault = client.get(f"/api/v1/print-jobs/{job['id']}", headers=h).json["fault"]
+    assert fault["code"] == "paper_out" and "quý vị" not in fault["message_vi"]
+    assert fault["message_vi"].startswith("Máy in hết giấy. Lệnh in được giữ")

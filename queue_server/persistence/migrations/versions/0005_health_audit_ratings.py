@@ -15,6 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('dossiers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('apology_reason', sa.String(length=300), nullable=True))
+
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('office_id', sa.Integer(), nullable=True),
@@ -80,6 +83,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('dossiers', schema=None) as batch_op:
+        batch_op.drop_column('apology_reason')
     with op.batch_alter_table('ratings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ratings_office_id_at'))
 
