@@ -3,9 +3,16 @@
     python -m hardware.agent --server http://10.0.0.2:5000 --kiosk kiosk-1 --token TOKEN \
         --printer tcp://192.168.1.50:9100
 
+At a counter, it also (or only) forwards a USB rating keypad's presses to the server, which rates
+the counter's last visit; the token for that is a rating device token of that counter:
+
+    python -m hardware.agent --server http://10.0.0.2:5000 --token RATING_DEVICE_TOKEN \
+        --rating-keypad 'evdev:///dev/input/by-id/usb-…-event-kbd?map=1:very_satisfied,2:satisfied,3:unsatisfied'
+
 Every option also comes from the environment (MOTCUA_SERVER, MOTCUA_KIOSK, MOTCUA_AGENT_TOKEN,
-MOTCUA_PRINTER, MOTCUA_PRINTER_PROFILE, MOTCUA_AGENT_STATE). The agent reconnects by itself
-with backoff, reports the printer's state on change and on a poll, and prints each job once.
+MOTCUA_PRINTER, MOTCUA_PRINTER_PROFILE, MOTCUA_AGENT_STATE, MOTCUA_RATING_KEYPAD, MOTCUA_RATING_TOKEN).
+The agent reconnects by itself with backoff, reports the printer's state on change and on a poll,
+and prints each job once.
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from .escpos_output import PrinterProfile
 from .journal import FAILED, PRINTED, PRINTING, UNCERTAIN, Journal
 from .leds import CounterLedDisplays, open_led_bus
 from .printer import EscposTicketPrinter, PaperOut, PrinterError, PrinterOffline, TicketPrinter
+from .rating_keypad import Choice, KeypadError, RatingKeypad, open_rating_keypad
 from .scanners import BarcodeReader, ScannerError, open_reader
 from .slip import Slip
 
@@ -35,7 +43,7 @@ log = logging.getLogger("motcua.agent")
 @dataclass
 class AgentSettings:
     server: str
-    kiosk: str
+    kiosk: str | None          # None: no kiosk printer here (a counter's rating keypad alone)
     token: str
     printer: str
     profile: dict
@@ -44,18 +52,26 @@ class AgentSettings:
     preview_dir: Path | None = None
     scanner: str | None = None
     leds: str | None = None
+    rating_keypad: str | None = None
+    rating_token: str | None = None   # the counter's rating device token; --token when absent
 
 
 class Agent:
-    """Owns the Socket.IO connection, a print worker thread and a printer status poller."""
+    """Owns the Socket.IO connection, a print worker thread and a printer status poller (when it serves
+    a kiosk's printer), and the readers of the devices plugged into its box."""
 
-    def __init__(self, settings: AgentSettings, printer: TicketPrinter, journal: Journal,
-                 scanner: BarcodeReader | None = None, leds: CounterLedDisplays | None = None) -> None:
+    def __init__(self, settings: AgentSettings, printer: TicketPrinter | None, journal: Journal | None,
+                 scanner: BarcodeReader | None = None, leds: CounterLedDisplays | None = None,
+                 keypad: RatingKeypad | None = None) -> None:
+        if settings.kiosk is not None and (printer is None or journal is None):
+            raise ValueError("an agent serving a kiosk needs its printer and journal")
         self.settings = settings
-        self.printer = printer
-        self.journal = journal
+        self.printer = printer if settings.kiosk is not None else None
+        self.journal = journal if settings.kiosk is not None else None
         self.scanner = scanner
         self.leds = leds
+        self.keypad = keypad
+        self.last_rating: dict | None = None     # the server's answer to the last keypad press
         self._led_updates: queue.Queue[tuple[int, str | None] | None] = queue.Queue()
         self.jobs: queue.Queue[dict | None] = queue.Queue()
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=10,
@@ -71,31 +87,41 @@ class Agent:
 
     # lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
-        for job_id in self.journal.interrupted():
+        printing = self.journal is not None
+        for job_id in self.journal.interrupted() if self.journal is not None else []:
             # The process died while these bytes were going out: never print them again blindly.
             log.warning("job %s was interrupted by a crash; reporting it as uncertain", job_id)
             self.journal.mark(job_id, UNCERTAIN, "uncertain", "agent stopped while printing")
-        for target in (self._work, self._poll, *([self._drive_leds] if self.leds is not None else [])):
+        for target in (*([self._work, self._poll] if printing else []),
+                       *([self._drive_leds] if self.leds is not None else [])):
             thread = threading.Thread(target=target, daemon=True, name=f"agent-{target.__name__}")
             thread.start()
             self._threads.append(thread)
         if self.scanner is not None:
             self.scanner.start(self.forward_scan, lambda err: log.warning("scanner: %s", err))
-        self.sio.connect(self.settings.server, auth={"token": self.settings.token, "agent_for": self.settings.kiosk},
-                         transports=["websocket"], wait_timeout=10, retry=True)
+        if self.keypad is not None:
+            self.keypad.start(self.forward_rating, self._keypad_error)
+        auth = {"token": self.settings.token}
+        if self.settings.kiosk is not None:
+            auth["agent_for"] = self.settings.kiosk
+        self.sio.connect(self.settings.server, auth=auth, transports=["websocket"], wait_timeout=10, retry=True)
 
     def stop(self) -> None:
         self._stop.set()
         if self.scanner is not None:
             self.scanner.stop()
+        if self.keypad is not None:
+            self.keypad.stop()
         self._poll_now.set()
         self.jobs.put(None)
         self._led_updates.put(None)
         self.sio.disconnect()
         for thread in self._threads:
             thread.join(timeout=10)
-        self.printer.close()
-        self.journal.close()
+        if self.printer is not None:
+            self.printer.close()
+        if self.journal is not None:
+            self.journal.close()
         if self.leds is not None:
             self.leds.close()
 
@@ -104,6 +130,9 @@ class Agent:
 
     # socket handlers ---------------------------------------------------------------
     def _on_connect(self) -> None:
+        if self.journal is None:
+            log.info("connected to %s (no kiosk printer here)", self.settings.server)
+            return
         log.info("connected to %s as the agent of %s", self.settings.server, self.settings.kiosk)
         self._poll_now.set()
         threading.Thread(target=self._flush_results, daemon=True).start()
@@ -122,6 +151,30 @@ class Agent:
             self.sio.emit("scan", {"text": text})
         except socketio.exceptions.SocketIOError as exc:
             log.warning("scan not delivered: %s", exc)
+
+    # rating keypad -------------------------------------------------------------------
+    def forward_rating(self, choice: Choice) -> None:
+        """A key on the counter's rating keypad: the server rates the counter's last visit with it."""
+        if not self.sio.connected:
+            log.warning("a rating key (%s) was pressed while the server is unreachable; it was dropped", choice)
+            return
+        body = {"token": self.settings.rating_token or self.settings.token, **choice.event()}
+        try:
+            self.sio.emit("rating_key", body, callback=self._rated)
+        except socketio.exceptions.SocketIOError as exc:
+            log.warning("rating key not delivered: %s", exc)
+
+    def _rated(self, answer: object = None) -> None:
+        self.last_rating = answer if isinstance(answer, dict) else {"ok": False}
+        if self.last_rating.get("ok"):
+            rating = self.last_rating.get("rating") or {}
+            log.info("rated %s: %s", (rating.get("ticket") or {}).get("number"), rating.get("level"))
+        else:
+            error = self.last_rating.get("error") or {}
+            log.info("rating key refused: %s (%s)", error.get("code"), error.get("message_en"))
+
+    def _keypad_error(self, error: KeypadError) -> None:
+        log.warning("rating keypad: %s", error)
 
     # counter LED displays ------------------------------------------------------------
     def _on_called(self, payload: dict) -> None:
@@ -266,9 +319,17 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
                              "per counter on the server)")
     parser.add_argument("--scanner", default=env.get("MOTCUA_SCANNER"),
                         help="evdev:///dev/input/by-id/…-event-kbd or serial:///dev/ttyACM0?baudrate=9600")
+    parser.add_argument("--rating-keypad", default=env.get("MOTCUA_RATING_KEYPAD"),
+                        help="a counter's USB rating keypad: evdev:///dev/input/by-id/…-event-kbd"
+                             "?map=1:very_satisfied,2:satisfied,3:unsatisfied (without map: keys 1–5 are the "
+                             "office's levels, best first)")
+    parser.add_argument("--rating-token", default=env.get("MOTCUA_RATING_TOKEN"),
+                        help="the rating device token of the keypad's counter (--token when absent)")
     args = parser.parse_args(argv)
-    if not args.kiosk or not args.token:
-        parser.error("--kiosk and --token (or MOTCUA_KIOSK and MOTCUA_AGENT_TOKEN) are required")
+    if not args.token:
+        parser.error("--token (or MOTCUA_AGENT_TOKEN) is required")
+    if not args.kiosk and not args.rating_keypad:
+        parser.error("--kiosk (or MOTCUA_KIOSK) is required, unless the agent only serves a --rating-keypad")
     try:
         profile = json.loads(args.profile)
     except json.JSONDecodeError as exc:
@@ -276,7 +337,7 @@ def settings_from(argv: list[str] | None = None) -> AgentSettings:
     return AgentSettings(server=args.server, kiosk=args.kiosk, token=args.token, printer=args.printer,
                          profile=profile, state_dir=Path(args.state_dir), poll_s=args.poll,
                          preview_dir=Path(args.preview_dir) if args.preview_dir else None, scanner=args.scanner,
-                         leds=args.leds)
+                         leds=args.leds, rating_keypad=args.rating_keypad, rating_token=args.rating_token)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -284,8 +345,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(message)s",
                         force=True)
     settings = settings_from(argv)
-    printer = EscposTicketPrinter(settings.printer, PrinterProfile.from_dict(settings.profile),
-                                  preview_dir=settings.preview_dir)
+    printer = journal = None
+    if settings.kiosk is not None:
+        printer = EscposTicketPrinter(settings.printer, PrinterProfile.from_dict(settings.profile),
+                                      preview_dir=settings.preview_dir)
+        journal = Journal(settings.state_dir / f"journal-{settings.kiosk}.db")
     scanner = None
     if settings.scanner:
         try:
@@ -298,7 +362,13 @@ def main(argv: list[str] | None = None) -> None:
             leds = open_led_bus(settings.leds)
         except ValueError as exc:
             raise SystemExit(f"leds {settings.leds}: {exc}") from exc
-    agent = Agent(settings, printer, Journal(settings.state_dir / f"journal-{settings.kiosk}.db"), scanner, leds)
+    keypad = None
+    if settings.rating_keypad:
+        try:
+            keypad = open_rating_keypad(settings.rating_keypad)
+        except (ValueError, KeypadError) as exc:
+            raise SystemExit(f"rating keypad {settings.rating_keypad}: {exc}") from exc
+    agent = Agent(settings, printer, journal, scanner, leds, keypad)
     connecting = True
 
     def on_signal(*_: object) -> None:

@@ -92,7 +92,8 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
                       channel=app.config.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
                       cors_allowed_origins=[], logger=False, engineio_logger=False)
     svc.bus.subscribe(publish)
-    from . import sockets_ratings  # noqa: F401  (its handlers register on the same server)
+    from . import sockets_ratings
+    sockets_ratings.register()
 
     @socketio.on("connect")
     def on_connect(auth=None):  # noqa: ANN001, ANN202

@@ -45,9 +45,10 @@ def device_token(body: DeviceTokenRequest):  # noqa: ANN201
     office_id = acting_office_id()
     settings = {"board": body.board.model_dump()} if body.board is not None else None
     if body.counter is not None:
-        if body.kind not in ("printer", "kiosk", "rating"):
-            raise InvalidInput("Chỉ máy in và thiết bị đánh giá mới gắn với quầy.",
-                               "Only printers and rating devices belong to a counter.", code="not_a_printer")
+        if body.kind not in ("printer", "kiosk", "rating", "agent"):
+            raise InvalidInput("Chỉ máy in, thiết bị đánh giá và tác tử phần cứng mới gắn với quầy.",
+                               "Only printers, rating devices and hardware agents belong to a counter.",
+                               code="not_a_printer")
         settings = {**(settings or {}), "counter": body.counter}
     value = services().auth.issue_device_token(office_id, DeviceKind(body.kind), body.code, body.name, settings)
     return {"token": value, "kind": body.kind, "code": body.code}, 201

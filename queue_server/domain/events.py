@@ -13,6 +13,7 @@ PRINT_STATUS_CHANGED = "print_status_changed"
 PRINTER_STATUS_CHANGED = "printer_status_changed"
 DOSSIER_SCANNED = "dossier_scanned"
 NOTICE_CHANGED = "notice_changed"
+TICKET_RATED = "ticket_rated"          # a visit was rated (the level is not said: the hall need not know)
 SETTINGS_CHANGED = "settings_changed"  # services, counters, priority groups or voice changed: read them again
 HEALTH_CHANGED = "health_changed"
 SOUND_STATUS = "sound_status"          # sent by a board: which voice engine spoke, and why not the wanted one

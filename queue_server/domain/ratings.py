@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 
 from .errors import InvalidInput
 
-TICKET_RATED = "ticket_rated"   # the event; belongs with the others in domain.events
-
 TABLET, KEYPAD, WEB = "tablet", "keypad", "web"
 CHANNELS = (TABLET, KEYPAD, WEB)
 

@@ -20,6 +20,7 @@ from .live import LiveService
 from .office_settings import OfficeSettings
 from .offices import office_by_code
 from .printing import PrintService
+from .ratings import RatingService
 from .tickets import TicketService
 from .voice import ClipVoice
 
@@ -39,6 +40,7 @@ class QueueServices:
         self.settings = OfficeSettings(db, clock, self.bus)
         self.live = LiveService(db, clock, self.display, self.health)
         self.admin = AdminService(db, clock, self.bus, self.auth)
+        self.ratings = RatingService(db, clock, self.bus)
         self.voice = ClipVoice(Path(config.get("VOICE_DIR", "var/voice")))
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),
