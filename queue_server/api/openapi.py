@@ -47,7 +47,7 @@ def build(version: str) -> dict:
                            "responses": {}}
         if op.query is not None:
             for name, field in op.query.model_fields.items():
-                params.append({"name": name, "in": "query", "required": field.is_required(),
+                params.append({"name": field.alias or name, "in": "query", "required": field.is_required(),
                                "description": field.description or "", "schema": {"type": "string"}})
         for header, description in op.headers.items():
             params.append({"name": header, "in": "header", "required": False, "description": description,

@@ -21,6 +21,7 @@ from .office_settings import OfficeSettings
 from .offices import office_by_code
 from .printing import PrintService
 from .ratings import RatingService
+from .reports import ReportService
 from .tickets import TicketService
 from .voice import ClipVoice
 
@@ -41,6 +42,7 @@ class QueueServices:
         self.live = LiveService(db, clock, self.display, self.health)
         self.admin = AdminService(db, clock, self.bus, self.auth)
         self.ratings = RatingService(db, clock, self.bus)
+        self.reports = ReportService(db, clock)
         self.voice = ClipVoice(Path(config.get("VOICE_DIR", "var/voice")))
         self.dossiers = DossierService(
             db, clock, str(config.get("ID_HASH_KEY", "motcua-id-hash")).encode(),
