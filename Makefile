@@ -29,5 +29,10 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
+# Every benchmark against a server it starts; rewrites the generated section of bench/RESULTS.md.
+# Long (1,000,000 dossiers, 1,000 clients …): `make bench BENCH_ARGS=--quick` is a smoke run.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

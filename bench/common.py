@@ -105,8 +105,14 @@ def machine() -> dict:
             if line.startswith("MemTotal:"):
                 mem_mb = int(line.split()[1]) // 1024
                 break
+    os_name = platform.system()
+    with contextlib.suppress(OSError), open("/etc/os-release") as f:
+        for line in f:
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip().strip('"')
+                break
     return {"nproc": len(os.sched_getaffinity(0)), "cpu_model": cpu, "mem_total_mb": mem_mb,
-            "kernel": platform.release(), "python": platform.python_version(),
+            "kernel": platform.release(), "python": platform.python_version(), "os": os_name,
             "date_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
@@ -153,6 +159,24 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree_cpu_seconds(root_pid: int | None) -> float | None:
+    """CPU time of a process, of its live children, and of its children that have exited and been
+    reaped (cutime + cstime): e.g. a PostgreSQL postmaster and every backend it forks, including
+    backends that come and go during a measurement."""
+    if root_pid is None:
+        return None
+    try:
+        with open(f"/proc/{root_pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    total = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for child in children_of(root_pid):
+        total += cpu_seconds(child) or 0.0
+    return total
+
+
 def system_busy_seconds() -> float:
     """CPU time spent busy by the whole machine so far, all cores (from /proc/stat; steal excluded)."""
     with open("/proc/stat") as f:
@@ -186,13 +210,18 @@ def load_average() -> list[float]:
 class CpuWindow:
     """CPU seconds used during a phase by the server worker, this client, and everything else."""
 
-    def __init__(self, server_pid: int | None, extra_pids: dict[str, int] | None = None) -> None:
+    def __init__(self, server_pid: int | None, extra_pids: dict[str, int] | None = None,
+                 extra_cpu: dict[str, Callable[[], float | None]] | None = None) -> None:
         """`extra_pids` (name → pid): more processes of the system under test (e.g. the hardware
         agent). Their CPU is reported as `<name>_cpu_s` / `<name>_utilisation` and is not counted
-        as other processes' CPU."""
+        as other processes' CPU. `extra_cpu` (name → function returning CPU seconds so far) does the
+        same for things that are not one process (e.g. PostgreSQL: `process_tree_cpu_seconds`)."""
         self.server_pid = server_pid
         self.extra_pids = dict(extra_pids or {})
-        self.extra0 = {name: cpu_seconds(pid) for name, pid in self.extra_pids.items()}
+        self.extra_readers: dict[str, Callable[[], float | None]] = {
+            name: (lambda pid=pid: cpu_seconds(pid)) for name, pid in (extra_pids or {}).items()}
+        self.extra_readers.update(extra_cpu or {})
+        self.extra0 = {name: read() for name, read in self.extra_readers.items()}
         self.wall0 = time.perf_counter()
         self.server0 = cpu_seconds(server_pid)
         self.client0 = time.process_time()
@@ -205,8 +234,8 @@ class CpuWindow:
         client = time.process_time() - self.client0
         busy = system_busy_seconds() - self.busy0
         extra = {}
-        for name, pid in self.extra_pids.items():
-            now = cpu_seconds(pid)
+        for name, read in self.extra_readers.items():
+            now = read()
             extra[name] = None if now is None or self.extra0[name] is None else now - self.extra0[name]
         other = None if server is None or None in extra.values() else \
             max(0.0, busy - server - client - sum(extra.values()))
@@ -280,6 +309,8 @@ class Target:
         self.started = started
         self.log_path = log_path
         self.process = process  # the tests.server_process.ServerProcess when started here (device tokens)
+        self.database_url: str | None = None    # set by target_servers (PostgreSQL)
+        self.message_queue: dict | None = None  # set by target_servers: {"url", "channel"}
 
     def describe(self) -> dict:
         return {"url": self.url, "started_by_benchmark": self.started, "worker_pid": self.worker_pid,
@@ -320,6 +351,196 @@ def target_server(args: argparse.Namespace, extra_env: dict | None = None,
                      log_path=var_dir / f"server-{server.port}.log", process=server)
     finally:
         server.stop()
+        if args.keep_var:
+            log(f"kept {var_dir}")
+        else:
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextlib.contextmanager
+def postgres_database(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one run, dropped afterwards (as tests/conftest.py's
+    `postgres_url` fixture does; the schema is left to `motcua db upgrade`)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"motcua_bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001 - any driver error means the same thing here
+        admin.dispose()
+        raise SystemExit(f"cannot create a PostgreSQL database at {admin_url}: {exc}") from exc
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    log(f"created PostgreSQL database {name}")
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+        log(f"dropped PostgreSQL database {name}")
+
+
+class PostgresProbe:
+    """CPU of the whole PostgreSQL server (postmaster and every backend, also short-lived ones) and
+    per-database counters, read beside a measurement. The server may serve other databases too: its
+    CPU is all of it."""
+
+    def __init__(self, database_url: str) -> None:
+        import sqlalchemy as sa
+
+        self.database = sa.make_url(database_url).database
+        # connected to the database under test (to name the tables of row locks); its own backend is
+        # left out of every figure
+        self.engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=0)
+        with self.engine.connect() as conn:
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            self.version = conn.exec_driver_sql("SHOW server_version").scalar_one()
+            self.max_connections = int(conn.exec_driver_sql("SHOW max_connections").scalar_one())
+        self.postmaster_pid = _parent_pid(backend)
+
+    def cpu_seconds(self) -> float | None:
+        return process_tree_cpu_seconds(self.postmaster_pid)
+
+    def counters(self) -> dict:
+        """Sessions opened, commits, rollbacks, deadlocks so far (cumulative statistics, flushed by
+        PostgreSQL with a short delay) and the connections open now, for this database."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+            row = conn.exec_driver_sql(
+                "SELECT sessions, xact_commit, xact_rollback, deadlocks, "
+                "(SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname AND a.pid <> pg_backend_pid()) "
+                "FROM pg_stat_database d WHERE datname = %s", (self.database,)).one()
+            others = conn.exec_driver_sql(
+                "SELECT coalesce(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database "
+                "WHERE datname IS NOT NULL AND datname NOT IN (%s, 'postgres')", (self.database,)).scalar_one()
+        return {"sessions": row[0], "commits": row[1], "rollbacks": row[2], "deadlocks": row[3],
+                "connections_now": row[4], "other_databases_transactions": int(others)}
+
+    def wait_states(self) -> list[str]:
+        """What each backend of this database is doing right now, as `state/wait_event_type:wait_event`
+        (e.g. `active/Lock:transactionid` waits for a row lock, `idle in transaction/Client:ClientRead`
+        holds a transaction open while the application is busy elsewhere), with ` on <table>` when it
+        queues for a row of that table."""
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT a.state, a.wait_event_type, a.wait_event, "
+                "(SELECT string_agg(DISTINCT l.relation::regclass::text, ',') FROM pg_locks l "
+                " WHERE l.pid = a.pid AND l.locktype = 'tuple') "
+                "FROM pg_stat_activity a WHERE a.datname = %s AND a.pid <> pg_backend_pid() "
+                "AND a.backend_type = 'client backend'", (self.database,)).all()
+        return [f"{state}/{kind or '-'}:{event or '-'}" + (f" on {table}" if table else "")
+                for state, kind, event, table in rows]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _parent_pid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rfind(")") + 2:].split()[1])
+
+
+def redis_pid(url: str) -> int | None:
+    """The redis-server's pid when it runs on this machine (for its CPU), else None."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        pid = int(client.info("server")["process_id"])
+        client.close()
+    except Exception:  # noqa: BLE001 - only a reading
+        return None
+    return pid if os.path.exists(f"/proc/{pid}") else None
+
+
+def raise_open_files_limit(wanted: int) -> dict:
+    """Raises this process's soft limit on open files towards `wanted` (at most the hard limit);
+    servers started from here inherit it. Returns the limits before and after."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    after = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return {"soft_before": soft, "soft": after, "hard": hard}
+
+
+@contextlib.contextmanager
+def target_servers(args: argparse.Namespace, processes: int = 1, database: str = "sqlite",
+                   message_queue: str | None = None, extra_env: dict | None = None,
+                   before_start: Callable | None = None) -> Iterator[list[Target]]:
+    """Like `target_server`, for any setup: `processes` server processes (each one gunicorn worker)
+    on SQLite (one process only) or on a fresh PostgreSQL database (created here, migrated with
+    `motcua db upgrade`, demo office loaded once, dropped afterwards), sharing live events through
+    `message_queue` (a redis:// URL) on a channel of their own. One SQLite process with no message
+    queue is exactly `target_server` (and honours --url)."""
+    if processes == 1 and database == "sqlite" and not message_queue:
+        with target_server(args, extra_env, before_start) as target:
+            yield [target]
+        return
+    if args.url:
+        raise SystemExit("--url names one running server; for PostgreSQL or several processes the benchmark "
+                         "starts its own")
+    if database == "sqlite":
+        raise SystemExit("several processes need --database postgres: on SQLite the server is one process by design")
+    if processes > 1 and not message_queue:
+        raise SystemExit("several processes need a message queue (redis) to share live events")
+    import uuid
+
+    from queue_server.startup import StartupError, check_message_queue
+    from tests.server_process import ServerProcess, motcua
+
+    env = {"ID_HASH_KEY": "bench-id-hash-key", **(extra_env or {})}
+    if message_queue:
+        try:
+            check_message_queue(message_queue, timeout_s=2)
+        except StartupError as exc:
+            raise SystemExit(str(exc)) from exc
+        env["MESSAGE_QUEUE_URL"] = message_queue
+        env["MESSAGE_QUEUE_CHANNEL"] = f"motcua-bench-{uuid.uuid4().hex[:8]}"
+    var_dir = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            url = stack.enter_context(postgres_database())
+            servers = [ServerProcess(var_dir=var_dir / f"p{i + 1}", database_url=url, extra_env=dict(env))
+                       for i in range(processes)]
+            for server in servers:
+                server.var_dir.mkdir()
+            log(f"migrating the database (motcua db upgrade) and loading the demo office, var dirs in {var_dir}")
+            motcua(["db", "upgrade"], servers[0].env)
+            servers[0].prepare_demo()
+            if before_start is not None:
+                before_start(servers[0])
+            targets = []
+            for server in servers:
+                stack.callback(server.stop)
+                server.start()
+                workers = children_of(server.proc.pid)
+                worker = workers[0] if len(workers) == 1 else None
+                if worker is None:
+                    log(f"warning: expected one gunicorn worker, found {workers}; RSS not measured")
+                log(f"server {server.url} master pid {server.proc.pid} worker pid {worker}")
+                target = Target(server.url, worker, server.proc.pid, started=True,
+                                log_path=server.var_dir / f"server-{server.port}.log", process=server)
+                target.database_url = url
+                target.message_queue = {"url": message_queue, "channel": env.get("MESSAGE_QUEUE_CHANNEL")} \
+                    if message_queue else None
+                targets.append(target)
+            yield targets
+    finally:
         if args.keep_var:
             log(f"kept {var_dir}")
         else:

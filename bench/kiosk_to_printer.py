@@ -533,7 +533,7 @@ def measure_render(views: list[dict], count: int) -> dict:
     from queue_server.services.printing import ticket_slip
 
     office = SimpleNamespace(name="Trung tâm Phục vụ hành chính công phường Hòa Bình (bản trình diễn)",
-                             address="Số 1 đường Trung tâm, phường Hòa Bình")
+                             address="Số 1 đường Trung tâm, phường Hòa Bình", settings={})
     names = {code: (vi, en) for code, _prefix, vi, en in demo.SERVICES}
     profile = PrinterProfile()
     default_fonts().get(25)
