@@ -120,11 +120,14 @@ def generate_clips(folder: Path, words: list[str] = BASE_WORDS, dialect: str = "
 class ClipVoice:
     """Joins clips into one WAV per announcement; clips and results are cached in memory."""
 
-    def __init__(self, folder: Path, cache_size: int = 256) -> None:
+    def __init__(self, folder: Path, cache_bytes: int = 16 * 1024 * 1024) -> None:
+        """`cache_bytes` bounds the joined announcements kept (each ≈ 0.7 MB): every board of a hall asks for
+        a call's audio within seconds of each other, and a new sentence takes about a millisecond to join."""
         self.folder = folder
         self._clips: dict[str, array.array] = {}
         self._cache: OrderedDict[str, bytes] = OrderedDict()
-        self._size = cache_size
+        self._cache_bytes = cache_bytes
+        self._cached = 0
         self._lock = threading.Lock()
         self._chime = chime()
 
@@ -180,9 +183,11 @@ class ClipVoice:
             out.extend(phrase)
         data = to_wav(out)
         with self._lock:
-            self._cache[key] = data
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
+            if key not in self._cache:
+                self._cache[key] = data
+                self._cached += len(data)
+            while self._cached > self._cache_bytes and len(self._cache) > 1:
+                self._cached -= len(self._cache.popitem(last=False)[1])
         return key, data
 
     def forget_clips(self) -> None:
@@ -190,6 +195,7 @@ class ClipVoice:
         with self._lock:
             self._clips.clear()
             self._cache.clear()
+            self._cached = 0
 
 
 def office_voice(settings: dict) -> tuple[Reading, str, int]:

@@ -122,3 +122,13 @@ def test_audio_repeat_and_revalidation(client, app, clips: Path) -> None:  # noq
     assert again.status_code == 304 and again.data == b""
     assert client.get("/api/v1/announcements/audio?number=A025&counter=3&repeat=9").status_code == 422
     assert client.get("/api/v1/display/state").json["voice"] == {"engine": "clips", "repeat": 2}
+
+
+def test_the_announcement_cache_keeps_to_its_byte_budget(clips: Path) -> None:
+    voice = ClipVoice(clips, cache_bytes=2_000_000)
+    sizes = [len(voice.render(announcement(f"A{n:03d}", 1))[1]) for n in range(1, 9)]
+    assert sum(sizes) > 2_000_000                                  # more than fits
+    assert voice._cached <= 2_000_000 and voice._cached == sum(len(d) for d in voice._cache.values())
+    key, again = voice.render(announcement("A008", 1))             # the newest is still there
+    assert key in voice._cache and again is voice._cache[key]
+    assert voice.key(announcement("A001", 1), 2, True) not in voice._cache   # the oldest went first
