@@ -303,6 +303,15 @@ def rows_render(r: dict) -> list[Row]:
     return out
 
 
+def rows_live_page(r: dict) -> list[Row]:
+    lag, catch_up = r["floors"]["lag_p99_ms"], r["floors"]["catch_up_ms"]
+    name = f"live_page, {r['events_per_s']:g} events/s for {r['seconds']:g} s"
+    return [row(name, f"/admin/live behind the events ({r['page_reads']} reads for {r['events_seen_by_page']} events)",
+                *lat(r["lag_ms"]), floor_text(lag, " ms p99"), verdict(lag), claims=("lag_p99_ms",)),
+            row(name, "catch-up after the stream", ms(r["catch_up_ms"]), "", floor_text(catch_up, " ms"),
+                verdict(catch_up), claims=("catch_up_ms",))]
+
+
 def rows_board(r: dict) -> list[Row]:
     f = r["floors"]
     fv = f.get("call_to_visible_p99_ms")
@@ -383,6 +392,8 @@ STEPS = [
          wait_quiet_flag=False),
     Step("call_to_board", "call_to_board.py", "call → number visible on a board in Chromium; announcement audio", [],
          ["--clients", "20", "--calls", "5", "--audio-samples", "10"], rows_board, 30),
+    Step("live_page", "live_page.py", "the admin's live view under 100 events/s", [], ["--seconds", "3"],
+         rows_live_page, 15),
     Step("reports", "reports.py", "reports over 1,000,000 tickets", [],
          ["--tickets", "20000", "--runs", "2", "--http-runs", "2"], rows_reports, 60, optional=True),
 ]
