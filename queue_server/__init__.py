@@ -94,11 +94,16 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
 
 
 def _start_background(app: Flask, svc: QueueServices) -> None:
-    """Expires tickets left from earlier days once a minute (numbers already reset by date)."""
+    """Once a minute: expires tickets left from earlier days (numbers already reset by date), then, once
+    per business day and office, stores the report tallies of its newly closed days (after the expiry,
+    which still changes yesterday), so the day's first report only reads them."""
+    from datetime import date
+
     from .sockets import socketio
 
     def sweep() -> None:
         log = logging.getLogger("motcua.sweeper")
+        summarised: dict[int, date] = {}     # office id → the business date its closed days were stored on
         while True:
             try:
                 expired = svc.tickets.expire_past_days()
@@ -106,6 +111,14 @@ def _start_background(app: Flask, svc: QueueServices) -> None:
                     log.info("expired %d tickets from earlier days", expired)
             except Exception:  # noqa: BLE001 - keep sweeping after a database hiccup
                 log.exception("expiry sweep failed")
+            try:
+                for office_id, today in svc.reports.office_dates().items():
+                    if summarised.get(office_id) != today:
+                        stored = svc.reports.summarise_closed_days(office_id, pause=lambda: socketio.sleep(0))
+                        summarised[office_id] = today
+                        log.info("report tallies of %d closed days stored for office %d", stored, office_id)
+            except Exception:  # noqa: BLE001 - tried again next minute; reports count what is missing
+                log.exception("report summary failed")
             socketio.sleep(60)
 
     socketio.start_background_task(sweep)

@@ -315,3 +315,14 @@ user_photos = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+# A closed business day's report tally (ReportService's Tally as JSON), stored once the day is counted and
+# trusted while the day's fingerprint (its tickets per status with their id sums, its ratings) is unchanged.
+report_days = sa.Table(
+    "report_days", metadata,
+    sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("computed_at", sa.DateTime, nullable=False),
+)

@@ -16,20 +16,24 @@ How the figures are counted (the report page says the same):
 
 Speed. SQLite has no hash aggregation: each GROUP BY sorts its rows, about half a second per million
 tickets on the project's two-core machines, so a 90-day report of a busy centre costs two such sorts.
-Days before today change only by status (a ticket left called expires the next morning), so the tally
-of a range's closed days is kept in memory, keyed by the range, and reused while a fingerprint still
-matches: each date's tickets per status with the sum of their ids, and the count and id sum of the
-ratings, which the covering indexes answer without reading a row. Today is counted afresh on every
-call. Dossiers (an integrator may still add steps to old ones) are read on every call too, but their
-buckets are remembered for rows that have not changed.
+Days before today change only by status (a ticket left called expires the next morning), so each closed
+day's tally is stored in `report_days` with the day's fingerprint (its tickets per status with the sum
+of their ids, the count and id sum of the ratings given on it, which the covering indexes answer without
+reading a row), and reused while the fingerprint matches; days missing or stale are counted, a run of
+days per query, and stored again. The background job stores each day once it closes
+(`summarise_closed_days`), so a report only reads them; the sum of a range's closed days is also kept in
+memory while their fingerprints hold. Today is counted afresh on every call. Dossiers (an integrator may
+still add steps to old ones) are read on every call too, but their buckets are remembered for rows that
+have not changed.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -52,12 +56,25 @@ from ..domain.dossiers import (
 )
 from ..domain.ratings import satisfaction_rate, scale_of
 from ..persistence.database import Database
-from ..persistence.tables import counters, dossier_steps, dossiers, offices, ratings, services, tickets, users
+from ..persistence.tables import (
+    counters,
+    dossier_steps,
+    dossiers,
+    offices,
+    ratings,
+    report_days,
+    services,
+    tickets,
+    users,
+)
 from .offices import Office, get_office
 
 FINISHED, NO_SHOW, TRANSFERRED = "finished", "no_show", "transferred"
 BUCKETS = {EARLY: "early", ON_TIME: "on_time", LATE: "late"}
 CACHED_RANGES = 16
+TALLY_FORMAT = 2          # part of every stored day's fingerprint: a new Tally layout makes old rows stale
+RUN_DAYS = 7             # missing days counted per query: a backfill yields (`pause`) between runs
+UNION_DAYS = 100          # per-day aggregates joined into one statement (SQLite allows 500)
 STOPPED = tuple(s for s in ENDED if s not in (9, 10))     # stopped, refused, withdrawn
 Cell = tuple[int, int | None, int | None]                 # (service_id, counter_id, user_id)
 
@@ -72,12 +89,45 @@ class Tally:
     ratings: dict[tuple, int] = field(default_factory=dict)     # (service, counter, user, level, score, satisfied)
 
     def __add__(self, other: Tally) -> Tally:
-        def histograms(a: dict, b: dict) -> dict:
-            return {cell: stats.add([a.get(cell, ()), b.get(cell, ())]) for cell in {*a, *b}}
-        return Tally(counts=stats.merge_counts(dict(self.counts), other.counts),
-                     waits=histograms(self.waits, other.waits), serves=histograms(self.serves, other.serves),
-                     hours=[a + b for a, b in zip(self.hours, other.hours, strict=True)],
-                     ratings=stats.merge_counts(dict(self.ratings), other.ratings))
+        return Tally.total([self, other])
+
+    @staticmethod
+    def total(tallies: Iterable[Tally]) -> Tally:
+        """The sum of many tallies at once (each histogram column summed once, not once per addition)."""
+        parts = list(tallies)
+        counts: dict[tuple, int] = {}
+        rated: dict[tuple, int] = {}
+        waits: dict[Cell, list] = {}
+        serves: dict[Cell, list] = {}
+        for part in parts:
+            stats.merge_counts(counts, part.counts)
+            stats.merge_counts(rated, part.ratings)
+            for cell, histogram in part.waits.items():
+                waits.setdefault(cell, []).append(histogram)
+            for cell, histogram in part.serves.items():
+                serves.setdefault(cell, []).append(histogram)
+        return Tally(counts=counts, waits={cell: stats.add(h) for cell, h in waits.items()},
+                     serves={cell: stats.add(h) for cell, h in serves.items()},
+                     hours=[sum(column) for column in zip(*(p.hours for p in parts), strict=True)] if parts
+                     else [0] * 24,
+                     ratings=rated)
+
+    def to_json(self) -> dict:
+        """JSON-safe and exact: `Tally.from_json(t.to_json()) == t`. Histograms stay dense lists: JSON
+        parses a list of small integers several times faster than the same counts as (value, count) pairs."""
+        return {"counts": [[*key, n] for key, n in self.counts.items()],
+                "waits": [[*cell, h] for cell, h in self.waits.items()],
+                "serves": [[*cell, h] for cell, h in self.serves.items()],
+                "hours": list(self.hours),
+                "ratings": [[*key, n] for key, n in self.ratings.items()]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Tally:
+        return cls(counts={tuple(row[:-1]): row[-1] for row in data["counts"]},
+                   waits={tuple(row[:3]): row[3] for row in data["waits"]},
+                   serves={tuple(row[:3]): row[3] for row in data["serves"]},
+                   hours=list(data["hours"]),
+                   ratings={tuple(row[:-1]): row[-1] for row in data["ratings"]})
 
 
 class _Sql:
@@ -156,65 +206,162 @@ class ReportService:
             if self.db.is_postgres:     # compiling these one-off queries costs PostgreSQL more than running them
                 conn.exec_driver_sql("SET LOCAL jit = off")
             office = get_office(conn, office_id)
-            tally = self._tally(conn, office, start, end, business_date(now, office.timezone))
+            tally, counted = self._tally(conn, office, start, end, business_date(now, office.timezone))
             names = _names(conn, office.id, _officers(tally))
             buckets = self._dossiers(conn, office, start, end, now)
+        self._store(office.id, counted)
         return _assemble(office, start, end, now, tally, names, buckets)
 
+    def summarise_closed_days(self, office_id: int, days: int = 90, pause: Callable[[], None] | None = None) -> int:
+        """Counts and stores the office's last `days` closed days that have no current stored tally, so
+        that the first report of the day (in any process) only reads them. Returns the days stored.
+        `pause` runs between runs of RUN_DAYS counted days: under gevent the first backfill (about a
+        tenth of a second per busy day) would otherwise hold the worker for seconds at a stretch."""
+        now = self.clock.now()
+        with self.db.read() as conn:
+            office = get_office(conn, office_id)
+            end = business_date(now, office.timezone) - timedelta(days=1)
+            _, counted = self._closed_days(conn, office, end - timedelta(days=days - 1), end, with_payload=False,
+                                           pause=pause)
+        self._store(office.id, counted)
+        return len(counted)
+
+    def office_dates(self) -> dict[int, date]:
+        """Today on each office's clock: when it changes, an office has a newly closed day to summarise."""
+        now = self.clock.now()
+        with self.db.read() as conn:
+            return {row.id: business_date(now, row.timezone)
+                    for row in conn.execute(sa.select(offices.c.id, offices.c.timezone))}
+
     # tickets and ratings -------------------------------------------------------------------------
-    def _tally(self, conn: Connection, office: Office, start: date, end: date, today: date) -> Tally:
-        """Closed days (before today) from the cache while their fingerprint holds; the rest now."""
+    def _tally(self, conn: Connection, office: Office, start: date, end: date,
+               today: date) -> tuple[Tally, dict[date, tuple[str, Tally]]]:
+        """Closed days (before today) from the range cache, else from the stored days, counting only the
+        days missing or stale; today always now. Also returns the days counted, for `_store`."""
         closed_end = min(end, today - timedelta(days=1))
         total = Tally()
+        counted: dict[date, tuple[str, Tally]] = {}
         if start <= closed_end:
-            key = (office.id, office.timezone, start, closed_end)
-            fingerprint = self._fingerprint(conn, office, start, closed_end)
+            key = (office.id, start, closed_end)
+            prints = self._fingerprints(conn, office, start, closed_end)
             with self._lock:
                 hit = self._tallies.get(key)
-            if hit is not None and hit[0] == fingerprint:
+            if hit is not None and hit[0] == prints:
                 total = hit[1]
             else:
-                total = self._count(conn, office, start, closed_end)
+                per_day, counted = self._closed_days(conn, office, start, closed_end, prints=prints)
+                total = Tally.total(per_day.values())
             with self._lock:
-                self._remember(self._tallies, key, (fingerprint, total))
+                self._remember(self._tallies, key, (prints, total))
         open_start = max(start, closed_end + timedelta(days=1))
         if open_start <= end:
-            total = total + self._count(conn, office, open_start, end)
-        return total
+            total = Tally.total([total, *self._count(conn, office, open_start, end).values()])
+        return total, counted
 
-    def _fingerprint(self, conn: Connection, office: Office, start: date, end: date) -> tuple:
-        """Changes when a ticket of those days is added, removed or changes status, or a rating given
-        on them is added or removed; the indexes answer it without reading the tables."""
-        t, r = tickets.c, ratings.c
-        per_day = conn.execute(
-            sa.select(self.sql.raw(t.business_date), t.status, sa.func.count(), sa.func.sum(t.id))
-            .where(t.office_id == office.id, t.business_date.between(start, end))
-            .group_by(t.business_date, t.status)).all()
-        begin, finish = _bounds(office, start, end)
-        rated = conn.execute(sa.select(sa.func.count(), sa.func.sum(r.id))
-                             .where(r.office_id == office.id, r.at >= begin, r.at < finish)).one()
-        return (tuple((str(d), status, n, int(ids)) for d, status, n, ids in per_day),
-                (rated[0], int(rated[1] or 0)))
+    def _closed_days(self, conn: Connection, office: Office, start: date, end: date, with_payload: bool = True,
+                     prints: tuple[tuple[date, str], ...] | None = None, pause: Callable[[], None] | None = None,
+                     ) -> tuple[dict[date, Tally], dict[date, tuple[str, Tally]]]:
+        """Each closed day's tally: stored while its fingerprint holds, else counted, a run of missing
+        days per query. Fingerprints are read before counting: a change in between leaves a stored tally
+        newer than its fingerprint, which the next call finds stale, never the other way round."""
+        if prints is None:
+            prints = self._fingerprints(conn, office, start, end)
+        d = report_days.c
+        stored = {_day(day): (fingerprint, payload) for day, fingerprint, payload in conn.execute(
+            sa.select(self.sql.raw(d.business_date), d.fingerprint, d.payload if with_payload else sa.null())
+            .where(d.office_id == office.id, d.business_date.between(start, end)))}
+        per_day: dict[date, Tally] = {}
+        missing: list[date] = []
+        for day, fingerprint in prints:
+            row = stored.get(day)
+            if row is not None and row[0] == fingerprint:
+                if with_payload:
+                    per_day[day] = Tally.from_json(row[1])
+            else:
+                missing.append(day)
+        wanted = dict(prints)
+        counted: dict[date, tuple[str, Tally]] = {}
+        for i, (first, last) in enumerate(_runs(missing, RUN_DAYS)):
+            if i and pause is not None:
+                pause()
+            for day, tally in self._count(conn, office, first, last).items():
+                per_day[day] = tally
+                counted[day] = (wanted[day], tally)
+        return per_day, counted
 
-    def _count(self, conn: Connection, office: Office, start: date, end: date) -> Tally:
+    def _store(self, office_id: int, counted: dict[date, tuple[str, Tally]]) -> None:
+        """Writes counted days back (insert or replace) for the next report and the next process."""
+        if not counted:
+            return
+        from sqlalchemy.dialects import postgresql, sqlite
+        insert = (sqlite if self.db.is_sqlite else postgresql).insert(report_days)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[report_days.c.office_id, report_days.c.business_date],
+            set_={name: insert.excluded[name] for name in ("payload", "fingerprint", "computed_at")})
+        computed_at = to_utc_naive(self.clock.now())
+        with self.db.write() as conn:
+            conn.execute(stmt, [{"office_id": office_id, "business_date": day, "payload": tally.to_json(),
+                                 "fingerprint": fingerprint, "computed_at": computed_at}
+                                for day, (fingerprint, tally) in sorted(counted.items())])
+
+    def _fingerprints(self, conn: Connection, office: Office, start: date, end: date) -> tuple[tuple[date, str], ...]:
+        """Each day's fingerprint: changes when a ticket of the day is added, removed or changes status, or
+        a rating given on it is added or removed (and with the office's time zone, which moves the day).
+        Tickets: one GROUP BY in the order of the (office, date, status, …) index; ratings: one range
+        count per day over the (office, at) index, all in one statement. Neither reads a table row."""
+        t = tickets.c
+        by_day: dict[date, list] = {}
+        for day, status, n, ids in conn.execute(
+                sa.select(self.sql.raw(t.business_date), t.status, sa.func.count(), sa.func.sum(t.id))
+                .where(t.office_id == office.id, t.business_date.between(start, end))
+                .group_by(t.business_date, t.status)):
+            by_day.setdefault(_day(day), []).append((status, n, int(ids)))
+        r = ratings.c
+        rated = {day: (n, int(ids or 0)) for day, n, ids in self._per_day(
+            conn, office, start, end, lambda begin, finish: sa.select(sa.func.count(), sa.func.sum(r.id))
+            .where(r.office_id == office.id, r.at >= begin, r.at < finish))}
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        return tuple((day, hashlib.sha256(repr((TALLY_FORMAT, office.timezone, by_day.get(day, []),
+                                                rated.get(day))).encode()).hexdigest()) for day in days)
+
+    def _per_day(self, conn: Connection, office: Office, start: date, end: date,
+                 select: Callable[[datetime, datetime], sa.Select]) -> list[sa.Row]:
+        """`select(begin, finish)` for each of the office's days start..end, the day first in each row: one
+        statement (UNION ALL) per UNION_DAYS days, each part an index range of that day alone."""
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        rows: list[sa.Row] = []
+        for i in range(0, len(days), UNION_DAYS):
+            parts = [select(*_bounds(office, day, day)).add_columns(sa.literal(day.isoformat(), sa.String).label("day"))
+                     for day in days[i:i + UNION_DAYS]]
+            statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+            rows.extend((_day(row[-1]), *row[:-1]) for row in conn.execute(statement))
+        return rows
+
+    def _count(self, conn: Connection, office: Office, start: date, end: date) -> dict[date, Tally]:
+        """Each day's tally, every day of start..end present (empty days too); the queries group by the
+        business date as well, so one query counts a run of days."""
         t = tickets.c
         mine = sa.and_(t.office_id == office.id, t.business_date.between(start, end))
         cell = (t.service_id.label("s"), t.counter_id.label("c"), t.served_by.label("u"))
         issued = t.seq.is_not(None).label("i")
-        tally = Tally()
+        day = self.sql.raw(t.business_date).label("d")
+        tallies = {start + timedelta(days=i): Tally() for i in range((end - start).days + 1)}
 
         # 1. Statuses, and the service time of finished tickets: one sort for both.
         serve = sa.case((sa.and_(t.status == FINISHED, t.called_at.is_not(None)),
                          self.sql.tenths(t.called_at, t.finished_at))).label("v")
-        serves: dict[Cell, list[tuple[int, int]]] = {}
-        for s, c, u, status, was_issued, tenths, n in conn.execute(
-                sa.select(*cell, t.status.label("st"), issued, serve, sa.func.count()).where(mine)
-                .group_by(*_labels("v", "st", "i", "s", "c", "u"))):
+        serves: dict[date, dict[Cell, list[tuple[int, int]]]] = {}
+        for s, c, u, status, was_issued, tenths, d, n in conn.execute(
+                sa.select(*cell, t.status.label("st"), issued, serve, day, sa.func.count()).where(mine)
+                .group_by(*_labels("v", "st", "i", "s", "c", "u", "d"))):
+            d = _day(d)
+            counts = tallies[d].counts
             key = (s, c, u, status, bool(was_issued))
-            tally.counts[key] = tally.counts.get(key, 0) + n
+            counts[key] = counts.get(key, 0) + n
             if tenths is not None:
-                serves.setdefault((s, c, u), []).append((tenths, n))
-        tally.serves = {c: stats.from_pairs(p) for c, p in serves.items()}
+                serves.setdefault(d, {}).setdefault((s, c, u), []).append((tenths, n))
+        for d, cells in serves.items():
+            tallies[d].serves = {c: stats.from_pairs(p) for c, p in cells.items()}
 
         # 2. Waits of called tickets, and the hour each issued ticket was taken: one sort for both.
         before = tickets.alias("before")
@@ -227,33 +374,37 @@ class ReportService:
         offset = _fixed_offset(ZoneInfo(office.timezone), start, end)
         steady = None if offset is None or offset.total_seconds() % 3600 else int(offset.total_seconds() // 3600)
         hour = sa.case((t.seq.is_not(None), self.sql.hour_key(t.issued_at, steady is not None))).label("h")
-        waits: dict[Cell, list[tuple[int, int]]] = {}
-        hours: dict[str, int] = {}
-        for s, c, u, tenths, hour_key, n in conn.execute(
-                sa.select(*cell, wait, hour, sa.func.count()).where(mine)
-                .group_by(*_labels("w", "h", "s", "c", "u"))):
+        waits: dict[date, dict[Cell, list[tuple[int, int]]]] = {}
+        hours: dict[date, dict[str, int]] = {}
+        for s, c, u, tenths, hour_key, d, n in conn.execute(
+                sa.select(*cell, wait, hour, day, sa.func.count()).where(mine)
+                .group_by(*_labels("w", "h", "s", "c", "u", "d"))):
+            d = _day(d)
             if tenths is not None:
-                waits.setdefault((s, c, u), []).append((tenths, n))
+                waits.setdefault(d, {}).setdefault((s, c, u), []).append((tenths, n))
             if hour_key is not None:
-                hours[hour_key] = hours.get(hour_key, 0) + n
-        tally.waits = {c: stats.from_pairs(p) for c, p in waits.items()}
-        if steady is not None:
-            for utc_hour, n in hours.items():
-                tally.hours[(int(utc_hour) + steady) % 24] += n
-        else:
-            tally.hours = stats.local_hours(
-                ((from_utc_naive(datetime.fromisoformat(m)), n) for m, n in hours.items()), office.timezone)
+                day_hours = hours.setdefault(d, {})
+                day_hours[hour_key] = day_hours.get(hour_key, 0) + n
+        for d, cells in waits.items():
+            tallies[d].waits = {c: stats.from_pairs(p) for c, p in cells.items()}
+        for d, day_hours in hours.items():
+            if steady is not None:
+                for utc_hour, n in day_hours.items():
+                    tallies[d].hours[(int(utc_hour) + steady) % 24] += n
+            else:
+                tallies[d].hours = stats.local_hours(
+                    ((from_utc_naive(datetime.fromisoformat(m)), n) for m, n in day_hours.items()), office.timezone)
 
-        # 3. Ratings given during those days.
+        # 3. Ratings given during each day: a small GROUP BY per day, all in one statement.
         r = ratings.c
-        begin, finish = _bounds(office, start, end)
         key_columns = (r.service_id, r.counter_id, r.user_id, r.level, r.score, r.satisfied)
-        for s, c, u, level, score, satisfied, n in conn.execute(
-                sa.select(*key_columns, sa.func.count()).where(r.office_id == office.id, r.at >= begin, r.at < finish)
-                .group_by(*key_columns)):
+        for d, s, c, u, level, score, satisfied, n in self._per_day(
+                conn, office, start, end, lambda begin, finish: sa.select(*key_columns, sa.func.count())
+                .where(r.office_id == office.id, r.at >= begin, r.at < finish).group_by(*key_columns)):
             key = (s, c, u, level, score, bool(satisfied))
-            tally.ratings[key] = tally.ratings.get(key, 0) + n
-        return tally
+            rated = tallies[d].ratings
+            rated[key] = rated.get(key, 0) + n
+        return tallies
 
     # dossiers ------------------------------------------------------------------------------------
     def _dossiers(self, conn: Connection, office: Office, start: date, end: date, now: datetime) -> dict[str, int]:
@@ -330,6 +481,22 @@ def _labels(*names: str) -> list[sa.ColumnElement]:
     """GROUP BY the select's labelled columns (an expression with a subquery is then computed once).
     The busiest column goes first: SQLite's sort then settles most comparisons on it."""
     return [sa.literal_column(name) for name in names]
+
+
+def _day(value: str | date) -> date:
+    """A business date as read through `_Sql.raw` (SQLite gives its text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _runs(days: list[date], longest: int) -> list[tuple[date, date]]:
+    """Ascending days → (first, last) of each run of consecutive days, at most `longest` days each."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] + timedelta(days=1) == day and (day - runs[-1][0]).days < longest:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def _bounds(office: Office, start: date, end: date) -> tuple[datetime, datetime]:

@@ -6,6 +6,7 @@ nearest rank), not by the code under test.
 """
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,8 @@ import sqlalchemy as sa
 from queue_server.domain.clock import ManualClock, to_utc_naive
 from queue_server.domain.errors import InvalidInput
 from queue_server.persistence.database import Database
-from queue_server.persistence.tables import dossier_steps, dossiers, ratings, tickets, users
-from queue_server.services.reports import ReportService, sheets, to_csv
+from queue_server.persistence.tables import dossier_steps, dossiers, ratings, report_days, tickets, users
+from queue_server.services.reports import ReportService, Tally, _runs, sheets, to_csv
 from tests.factories import counter_id, make_office
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -216,10 +217,10 @@ def test_today_is_counted_afresh_and_changes_to_past_days_are_noticed(office: Of
     sa.event.listen(office.db.engine, "before_cursor_execute",
                     lambda conn, cursor, statement, *rest: statements.append(statement))
     first = reports.summary(office.id, date(2026, 11, 20), date(2026, 11, 23))
-    counted = sum("GROUP BY s, c, u" in s for s in statements)
+    counted = sum("s, c, u, d" in s for s in statements)
     again = reports.summary(office.id, date(2026, 11, 20), date(2026, 11, 23))
     assert again == first
-    assert sum("GROUP BY s, c, u" in s for s in statements) - counted == counted // 2   # only today again
+    assert sum("s, c, u, d" in s for s in statements) - counted == counted // 2   # only today again
     s2 = first["by_service"][1]
     assert (s2["issued"], s2["served"], s2["service_time"]["count"]) == (3, 4, 4)   # today's B001 as well
     with office.db.write() as conn:     # a closed day changes (as when a ticket left called expires)
@@ -264,3 +265,92 @@ def test_exports_carry_the_summary_figures(office: Office, reports: ReportServic
     assert tables["Hồ sơ"].rows[0] == ["Trước hạn", 3, 37.5]
     data = to_csv(report)
     assert data.startswith(b"\xef\xbb\xbf") and "Chờ trung vị (phút)".encode() in data
+
+
+# Stored days ------------------------------------------------------------------------------------------
+RANGE = (date(2026, 11, 19), date(2026, 11, 23))      # two days with tickets, a weekend, and today
+
+
+def stored_days(db: Database) -> dict[date, datetime]:
+    with db.read() as conn:
+        return {row.business_date: row.computed_at for row in conn.execute(
+            sa.select(report_days.c.business_date, report_days.c.computed_at))}
+
+
+def test_a_tally_survives_json_exactly(office: Office, reports: ReportService) -> None:
+    with office.db.read() as conn:
+        days = reports._count(conn, reports_office(office, conn), date(2026, 11, 19), date(2026, 11, 23))
+    assert days[date(2026, 11, 20)].waits and days[date(2026, 11, 20)].ratings
+    for tally in days.values():
+        assert Tally.from_json(json.loads(json.dumps(tally.to_json()))) == tally
+    assert Tally.total(days.values()) == days[date(2026, 11, 19)] + days[date(2026, 11, 20)] + \
+        days[date(2026, 11, 21)] + days[date(2026, 11, 22)] + days[date(2026, 11, 23)]
+
+
+def reports_office(office: Office, conn: sa.Connection):  # noqa: ANN201
+    from queue_server.services.offices import get_office
+    return get_office(conn, office.id)
+
+
+def test_stored_days_give_the_same_report_as_counting(office: Office, reports: ReportService,
+                                                      clock: ManualClock) -> None:
+    cold = reports.summary(office.id, *RANGE)                         # counts the closed days and stores them
+    assert set(stored_days(office.db)) == {date(2026, 11, d) for d in (19, 20, 21, 22)}   # never today
+    fresh = ReportService(office.db, clock)                          # a new process: nothing in memory
+    assert fresh.summary(office.id, *RANGE) == cold
+    with office.db.write() as conn:
+        conn.execute(sa.delete(report_days))
+    assert ReportService(office.db, clock).summary(office.id, *RANGE) == cold
+
+
+def test_summarising_stores_closed_days_only(office: Office, reports: ReportService, clock: ManualClock) -> None:
+    assert reports.office_dates() == {office.id: date(2026, 11, 23)}
+    assert reports.summarise_closed_days(office.id, days=5) == 5
+    assert set(stored_days(office.db)) == {date(2026, 11, d) for d in (18, 19, 20, 21, 22)}
+    assert reports.summarise_closed_days(office.id, days=5) == 0      # nothing stale: nothing counted again
+    statements: list[str] = []
+    sa.event.listen(office.db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *rest: statements.append(statement))
+    written = stored_days(office.db)
+    clock.advance(hours=1)
+    fresh = ReportService(office.db, clock)
+    report = fresh.summary(office.id, *RANGE)
+    assert stored_days(office.db) == written                         # read, not counted and rewritten
+    assert sum("s, c, u, d" in s for s in statements) == 2     # today's two queries, nothing else
+    assert report["totals"]["issued"] == 10 and report["by_service"][1]["served"] == 4
+
+
+def test_a_change_on_a_stored_day_makes_it_stale(office: Office, reports: ReportService, clock: ManualClock) -> None:
+    before = reports.summary(office.id, *RANGE)
+    written = stored_days(office.db)
+    with office.db.write() as conn:     # a ticket of the 20th changes status
+        conn.execute(sa.update(tickets).where(tickets.c.number == "B002", tickets.c.business_date == date(2026, 11, 20))
+                     .values(status="no_show"))
+    clock.advance(minutes=5)
+    fresh = ReportService(office.db, clock)
+    changed = fresh.summary(office.id, *RANGE)["by_service"][1]
+    assert (before["by_service"][1]["served"], changed["served"], changed["no_show"]) == (4, 3, 1)
+    rewritten = stored_days(office.db)
+    assert rewritten[date(2026, 11, 20)] > written[date(2026, 11, 20)]
+    assert {d: at for d, at in rewritten.items() if d != date(2026, 11, 20)} == \
+        {d: at for d, at in written.items() if d != date(2026, 11, 20)}
+    # A rating given on the 21st (for the 20th's A003, unrated so far) reaches a stored day too.
+    with office.db.read() as conn:
+        a003 = conn.execute(sa.select(tickets.c.id).where(tickets.c.number == "A003",
+                                                         tickets.c.business_date == date(2026, 11, 20))).scalar_one()
+    assert before["satisfaction"]["count"] == 6
+    office.rate(a003, 1, "can1", "S1", "satisfied", "2026-11-21 09:00:00")
+    clock.advance(minutes=5)
+    after = ReportService(office.db, clock).summary(office.id, *RANGE)
+    assert after["satisfaction"]["count"] == 7
+    assert stored_days(office.db)[date(2026, 11, 21)] > written[date(2026, 11, 21)]
+    assert after == ReportService(office.db, clock).summary(office.id, *RANGE)      # now all stored again
+
+
+def test_missing_days_are_counted_in_runs_with_pauses_between(office: Office, reports: ReportService) -> None:
+    assert _runs([date(2026, 11, d) for d in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13)], 7) == [
+        (date(2026, 11, 1), date(2026, 11, 3)), (date(2026, 11, 5), date(2026, 11, 11)),
+        (date(2026, 11, 12), date(2026, 11, 13))]
+    pauses: list[None] = []
+    assert reports.summarise_closed_days(office.id, days=10, pause=lambda: pauses.append(None)) == 10
+    assert len(pauses) == 1                                           # two runs of at most 7 days

@@ -80,9 +80,19 @@ def upgrade() -> None:
     with op.batch_alter_table('ratings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ratings_office_id_at'), ['office_id', 'at'], unique=False)
 
+    op.create_table('report_days',
+    sa.Column('office_id', sa.Integer(), nullable=False),
+    sa.Column('business_date', sa.Date(), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('computed_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_report_days_office_id_offices'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('office_id', 'business_date', name=op.f('pk_report_days'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('report_days')
     with op.batch_alter_table('dossiers', schema=None) as batch_op:
         batch_op.drop_column('apology_reason')
     with op.batch_alter_table('ratings', schema=None) as batch_op:
