@@ -21,7 +21,6 @@ the second anyway).
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import re
 import select
@@ -38,6 +37,7 @@ from .scanners import (
     ScannerError,
     ScannerUnavailable,
     _ReopeningReader,
+    open_input_device,
 )
 from .transports import _boolean
 
@@ -201,26 +201,7 @@ class EvdevRatingKeypad(_ReopeningReader):
         log.info("%s: rating keypad ready", self.url)
 
     def _open(self) -> Any:
-        try:
-            device = evdev.InputDevice(self.path)
-        except FileNotFoundError as exc:
-            raise KeypadUnavailable(f"{self.url}: no such device (is the rating keypad plugged in? "
-                                    "see ls -l /dev/input/by-id/)") from exc
-        except PermissionError as exc:
-            raise KeypadUnavailable(f"{self.url}: permission denied (the agent's user needs the 'input' group "
-                                    "or a udev rule)") from exc
-        except OSError as exc:
-            hint = " (not an input device?)" if exc.errno in (errno.ENOTTY, errno.EINVAL) else ""
-            raise KeypadUnavailable(f"{self.url}: cannot open: {exc.strerror or exc}{hint}") from exc
-        if self.grab:
-            try:
-                device.grab()
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    device.close()
-                why = "another program holds it grabbed" if exc.errno == errno.EBUSY else exc.strerror or str(exc)
-                raise KeypadUnavailable(f"{self.url}: cannot grab the rating keypad: {why}") from exc
-        return device
+        return open_input_device(self.url, self.path, self.grab, "rating keypad", KeypadUnavailable)
 
     def _session(self) -> None:
         device = self._open()

@@ -413,6 +413,30 @@ class _ReopeningReader:
             log.exception("%s: the error handler failed", self.url)
 
 
+
+def open_input_device(url: str, path: str, grab: bool, what: str, unavailable: type[Exception]) -> Any:
+    """Opens an evdev input device (and grabs it, so its keys reach no other window), or raises
+    `unavailable` saying what an admin can do about it."""
+    try:
+        device = evdev.InputDevice(path)
+    except FileNotFoundError as exc:
+        raise unavailable(f"{url}: no such device (is the {what} plugged in? see ls -l /dev/input/by-id/)") from exc
+    except PermissionError as exc:
+        raise unavailable(f"{url}: permission denied (the agent's user needs the 'input' group or a udev rule)") \
+            from exc
+    except OSError as exc:
+        hint = " (not an input device?)" if exc.errno in (errno.ENOTTY, errno.EINVAL) else ""
+        raise unavailable(f"{url}: cannot open: {exc.strerror or exc}{hint}") from exc
+    if grab:
+        try:
+            device.grab()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                device.close()
+            why = "another program holds it grabbed" if exc.errno == errno.EBUSY else exc.strerror or str(exc)
+            raise unavailable(f"{url}: cannot grab the {what}: {why}") from exc
+    return device
+
 class EvdevBarcodeReader(_ReopeningReader):
     """A keyboard-mode (USB HID) scanner, read from its evdev node. Use the stable
     /dev/input/by-id/…-event-kbd link: /dev/input/eventN numbers change when devices come and go.
@@ -436,26 +460,7 @@ class EvdevBarcodeReader(_ReopeningReader):
         return KeyEventDecoder(self.terminators, self.stale_after, self.join_within, self.max_length)
 
     def _open(self) -> Any:
-        try:
-            device = evdev.InputDevice(self.path)
-        except FileNotFoundError as exc:
-            raise ScannerUnavailable(f"{self.url}: no such device (is the scanner plugged in? "
-                                     "see ls -l /dev/input/by-id/)") from exc
-        except PermissionError as exc:
-            raise ScannerUnavailable(f"{self.url}: permission denied (the agent's user needs the 'input' "
-                                     "group or a udev rule)") from exc
-        except OSError as exc:
-            hint = " (not an input device?)" if exc.errno in (errno.ENOTTY, errno.EINVAL) else ""
-            raise ScannerUnavailable(f"{self.url}: cannot open: {exc.strerror or exc}{hint}") from exc
-        if self.grab:
-            try:
-                device.grab()
-            except OSError as exc:
-                with contextlib.suppress(OSError):
-                    device.close()
-                why = "another program holds it grabbed" if exc.errno == errno.EBUSY else exc.strerror or str(exc)
-                raise ScannerUnavailable(f"{self.url}: cannot grab the scanner: {why}") from exc
-        return device
+        return open_input_device(self.url, self.path, self.grab, "scanner", ScannerUnavailable)
 
     def _session(self) -> None:
         device = self._open()
