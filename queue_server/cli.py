@@ -289,6 +289,9 @@ def run_demo() -> None:
     start page       {base}/
     kiosk            {base}/kiosk   (the demo kiosk {DEMO_KIOSK}; its agent prints to a file)
     counter console  {base}/counter
+    hall board       {base}/display
+    administration   {base}/admin/settings   (also /admin/reports, /admin/live, /admin/audit)
+    rating tablet    {base}/rate/1?token=…    (issue a rating token for counter 1 in the admin's devices)
     API document     {base}/api/openapi.json
   Printed tickets: raw ESC/POS bytes appended to {printer_file},
                    and a PNG of each ticket as printed in {previews}/
