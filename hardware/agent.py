@@ -378,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    log.info("connecting to %s (retrying until it answers)", settings.server)
     try:
         agent.start()
     except SystemExit:

@@ -363,14 +363,23 @@ def test_server_killed_and_restarted_the_agent_comes_back_and_nothing_prints_twi
 
 
 def test_an_agent_that_cannot_reach_its_server_still_stops_on_sigterm(tmp_path: Path) -> None:
+    import select
     import signal
     proc = subprocess.Popen([sys.executable, "-m", "hardware.agent", "--server", "http://127.0.0.1:1", "--kiosk",
                              "kiosk-1", "--printer", "dummy://", "--state-dir", str(tmp_path)],
-                            env={**os.environ, "MOTCUA_AGENT_TOKEN": "x" * 40}, cwd=ROOT,
+                            env={**os.environ, "MOTCUA_AGENT_TOKEN": "x" * 40, "LOG_LEVEL": "INFO"}, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        time.sleep(1.5)
-        assert proc.poll() is None                       # still trying to connect
+        said = b""
+        deadline = time.monotonic() + 30              # a loaded machine may take seconds to import everything
+        while b"connecting to http://127.0.0.1:1" not in said and time.monotonic() < deadline:
+            if select.select([proc.stderr], [], [], 0.5)[0]:
+                chunk = os.read(proc.stderr.fileno(), 4096)
+                assert chunk, f"the agent exited early ({proc.wait()}):\n{said.decode(errors='replace')}"
+                said += chunk
+        assert b"connecting to" in said, said.decode(errors="replace")
+        time.sleep(0.5)
+        assert proc.poll() is None, said.decode(errors="replace")        # still trying to connect
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
