@@ -235,7 +235,8 @@ class DossierService:
             self._upsert(conn, received, "counter")
             row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().one()
             steps = self._steps(conn, row["id"])
-        return self._staff(row, steps, lang)
+            tz = self._tz(conn, row)
+        return self._staff(row, steps, lang, tz)
 
     @staticmethod
     def _next_code(conn: Connection, agency: str | None, day: date) -> str:
@@ -260,7 +261,8 @@ class DossierService:
             if row is None or row["office_id"] not in (None, office_id):
                 raise NotFound(f"Không tìm thấy hồ sơ {code}.", f"No dossier {code}.", code="dossier_not_found")
             steps = self._steps(conn, row["id"])
-        return self._staff(row, steps, lang)
+            tz = self._tz(conn, row)
+        return self._staff(row, steps, lang, tz)
 
     def reschedule(self, code_text: object, new_date: datetime, reason: str, office_id: int,
                    lang: str = "vi") -> dict:
@@ -291,11 +293,12 @@ class DossierService:
                 unit="Bộ phận Tiếp nhận và Trả kết quả", action=f"Xin lỗi và hẹn lại ngày trả. {reason}".strip()))
             row = conn.execute(sa.select(dossiers).where(dossiers.c.id == row["id"])).mappings().one()
             steps = self._steps(conn, row["id"])
-        return self._staff(row, steps, lang)
+            tz = self._tz(conn, row)
+        return self._staff(row, steps, lang, tz)
 
-    def _staff(self, row: RowMapping, steps: list[RowMapping], lang: str) -> dict:
+    def _staff(self, row: RowMapping, steps: list[RowMapping], lang: str, tz: str) -> dict:
         """The officer's view: the citizen's, plus the owner's full name and the apology's reason."""
-        return {**self.public_view(row, steps, lang), "owner_name": row["owner_name"],
+        return {**self.public_view(row, steps, lang, tz), "owner_name": row["owner_name"],
                 "apology_reason": row["apology_reason"]}
 
     @staticmethod
@@ -322,6 +325,7 @@ class DossierService:
         with self.db.read() as conn:
             row = conn.execute(sa.select(dossiers).where(dossiers.c.code == code)).mappings().first()
             steps = [] if row is None else self._steps(conn, row["id"])
+            tz = None if row is None else self._tz(conn, row)
         if rejected is not None:
             self._log(source, kiosk, "malformed", None)
             raise rejected
@@ -331,12 +335,20 @@ class DossierService:
                            f"No dossier {code} was found. Please check the code on your receipt.",
                            code="dossier_not_found")
         self._log(source, kiosk, "found", code)
-        return self.public_view(row, steps, lang)
+        return self.public_view(row, steps, lang, tz)
 
-    def public_view(self, row: RowMapping, steps: list[RowMapping], lang: str) -> dict:
-        now = self.clock.now()
-        appointment = from_utc_naive(row["appointment_at"])
-        history = [Step(from_utc_naive(s["at"]), s["status"]) for s in steps]
+    @staticmethod
+    def _tz(conn: Connection, row: RowMapping) -> str:
+        """The time zone of the dossier's office (the first office when it names none)."""
+        query = sa.select(offices.c.timezone)
+        query = query.where(offices.c.id == row["office_id"]) if row["office_id"] else query.order_by(offices.c.id)
+        return conn.execute(query.limit(1)).scalar() or "Asia/Ho_Chi_Minh"
+
+    def public_view(self, row: RowMapping, steps: list[RowMapping], lang: str, tz: str) -> dict:
+        """The citizen's view; "early" and "on time" are judged on the office's calendar days."""
+        now = local_time(self.clock.now(), tz)
+        appointment = local_time(from_utc_naive(row["appointment_at"]), tz)
+        history = [Step(local_time(from_utc_naive(s["at"]), tz), s["status"]) for s in steps]
         bucket = deadline_bucket(appointment, history, now)
         status = row["status"]
         return {

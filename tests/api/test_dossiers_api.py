@@ -197,3 +197,15 @@ def test_a_full_batch_of_a_thousand_fits_in_one_request(client, app, integrator)
     r = client.post("/api/v1/tickets", data="{\"service\": \"" + "A" * 100_000 + "\"}",
                     content_type="application/json")
     assert r.status_code == 413                       # other endpoints keep their small limit
+
+
+def test_early_and_on_time_are_judged_on_the_offices_calendar(client, integrator) -> None:  # noqa: ANN001
+    """Finished at 06:30 on the due date in Hà Nội is 23:30 the day before in UTC: on time, not early."""
+    code = "000.00.12.H56-251124-0031"
+    r = put(client, integrator, code=code, received_at="2025-11-20T08:00:00+07:00",
+            appointment_at="2025-11-25T16:00:00+07:00", status=9, status_at="2025-11-25T06:30:00+07:00",
+            steps=[{"at": "2025-11-20T08:00:00+07:00", "status": 2}])
+    assert r.status_code == 201, r.json
+    view = client.get(f"/api/v1/dossiers/{code}").json
+    assert view["bucket"] == "dung_han" and view["overdue"] is False        # Đúng hạn, not Trước hạn
+    assert view["appointment_at"].startswith("2025-11-25T16:00:00")            # shown in the office's time
