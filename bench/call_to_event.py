@@ -125,7 +125,8 @@ class Arrivals:
 
 
 def wanted(packet: bytes) -> bool:
-    return packet.startswith(b'42["ticket_called"') or packet.startswith(b'42["snapshot"')
+    return (packet.startswith(b'42["ticket_called"') or packet.startswith(b'42["snapshot"')
+            or (packet.startswith(b'42["events_published"') and b'["ticket_called",' in packet))
 
 
 async def connect_clients(target, count: int, arrivals: Arrivals, parallel: int, *,  # noqa: ANN001

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -688,6 +689,7 @@ class SocketIOClient(asyncio.Protocol):
 
     `on_event(client, name, data, received_at)` is called for every `42[...]` event; `received_at`
     is time.perf_counter() taken when the bytes arrived, before any parsing. Pings are answered.
+    Like a browser, it offers permessage-deflate and inflates what the server compresses.
     """
 
     def __init__(self, host: str, port: int, on_event: Callable, auth: dict | None = None,
@@ -703,6 +705,8 @@ class SocketIOClient(asyncio.Protocol):
         self.buffer = bytearray()
         self.upgraded = False
         self.fragments: list[bytes] = []
+        self.compressed = False                 # the message being assembled had RSV1 set
+        self.inflater: zlib._Decompress | None = None   # set when the server accepted permessage-deflate
         self.key = base64.b64encode(os.urandom(16))
         loop = asyncio.get_running_loop()
         self.connected = loop.create_future()   # resolves on the Socket.IO `40` connect packet
@@ -721,6 +725,7 @@ class SocketIOClient(asyncio.Protocol):
             b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
             + f"Host: {self.host}:{self.port}\r\n".encode()
             + b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            + b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
             + b"Sec-WebSocket-Key: " + self.key + b"\r\n\r\n")
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -743,6 +748,8 @@ class SocketIOClient(asyncio.Protocol):
                 self._fail(f"websocket upgrade refused: {head.splitlines()[0] if head else '?'}")
                 return
             self.upgraded = True
+            if "permessage-deflate" in head.lower():
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         self._frames(received_at)
 
     def _frames(self, received_at: float) -> None:
@@ -773,10 +780,14 @@ class SocketIOClient(asyncio.Protocol):
                 payload = _xor(payload, mask)
             opcode = b0 & 0x0F
             if opcode in (0x1, 0x2, 0x0):
+                if opcode != 0x0:
+                    self.compressed = bool(b0 & 0x40)
                 self.fragments.append(payload)
                 if b0 & 0x80:
                     message = b"".join(self.fragments)
                     self.fragments = []
+                    if self.compressed and self.inflater is not None:
+                        message = self.inflater.decompress(message + b"\x00\x00\xff\xff")
                     self._packet(message, received_at)
             elif opcode == 0x8:
                 self._frame(0x8, payload[:2])
@@ -793,7 +804,11 @@ class SocketIOClient(asyncio.Protocol):
                 if self.wanted is not None and not self.wanted(packet):
                     return
                 name, *args = json.loads(packet[2:])
-                self.on_event(self, name, args[0] if args else None, received_at)
+                if name == "events_published":     # what one action published, [[name, payload], …]
+                    for item_name, payload in args[0]:
+                        self.on_event(self, item_name, payload, received_at)
+                else:
+                    self.on_event(self, name, args[0] if args else None, received_at)
             elif sio == b"0":
                 if not self.connected.done():
                     self.connected.set_result(received_at)

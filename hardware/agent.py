@@ -79,11 +79,13 @@ class Agent:
         self._stop = threading.Event()
         self._poll_now = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.sio.on("connect", self._on_connect)
-        self.sio.on("print_job_created", self._on_job)
+        self._handlers = {"print_job_created": self._on_job}
         if leds is not None:
-            self.sio.on("ticket_called", self._on_called)
-            self.sio.on("counter_changed", self._on_counter)
+            self._handlers.update(ticket_called=self._on_called, counter_changed=self._on_counter)
+        self.sio.on("connect", self._on_connect)
+        for name, handler in self._handlers.items():
+            self.sio.on(name, handler)
+        self.sio.on("events_published", self._on_events)
 
     # lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
@@ -136,6 +138,12 @@ class Agent:
         log.info("connected to %s as the agent of %s", self.settings.server, self.settings.kiosk)
         self._poll_now.set()
         threading.Thread(target=self._flush_results, daemon=True).start()
+
+    def _on_events(self, items: object) -> None:
+        """What one action published arrives as one message, [[name, payload], …] in order."""
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, list) and len(item) == 2 and item[0] in self._handlers:
+                self._handlers[item[0]](item[1])
 
     def _on_job(self, payload: dict) -> None:
         job = payload.get("job") if isinstance(payload, dict) else None

@@ -79,10 +79,14 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     if app.config["ASYNC_MODE"] == "gevent":
         import gevent
 
+        from .collector import Settler
+        settler = app.extensions["motcua.collector"] = Settler()
+
         @app.before_request
         def _take_turns() -> None:
             # A keep-alive client whose next request is already buffered would otherwise be
             # served again and again before anyone else: yield once per request.
+            settler.activity()
             gevent.sleep(0)
 
     if app.config["BACKGROUND_TASKS"]:
@@ -90,6 +94,9 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
             svc.printing.reset_presence()   # a lone fresh process has no agents yet; with several, others may
         svc.voice.warm()                # read the clips once, not during the first call of the day
         _start_background(app, svc)
+        if "motcua.collector" in app.extensions:
+            from .sockets import socketio
+            socketio.start_background_task(app.extensions["motcua.collector"].run, socketio.sleep)
     return app
 
 

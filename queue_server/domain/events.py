@@ -17,6 +17,9 @@ TICKET_RATED = "ticket_rated"          # a visit was rated (the level is not sai
 SETTINGS_CHANGED = "settings_changed"  # services, counters, priority groups or voice changed: read them again
 HEALTH_CHANGED = "health_changed"
 SOUND_STATUS = "sound_status"          # sent by a board: which voice engine spoke, and why not the wanted one
+# What one action published for a room, as one message: [[name, payload], …] in sequence order (a call
+# is ticket_called, queue_changed, counter_changed and ticket_updated). A lone event goes out by its name.
+EVENTS_PUBLISHED = "events_published"
 
 # Who receives an event. Public events change the hall's shared state and carry the office's
 # sequence number; device events concern one kiosk or agent and carry none (seq 0), so they

@@ -2,7 +2,8 @@
  * motcua live: a small client for the server's Socket.IO endpoint (Socket.IO protocol 5
  * over Engine.IO 4), WebSocket transport only, with no third-party code. It reconnects by
  * itself with backoff, answers pings, and keeps the office's event sequence: an event
- * that skips a number triggers a resync, an old one is dropped.
+ * that skips a number triggers a resync, an old one is dropped. The events of one action
+ * arrive together as `events_published` [[name, payload], …] and are handled one by one.
  */
 (function (global) {
   'use strict';
@@ -122,7 +123,11 @@
       if (this.ws) { this.ws.close(); }
     } else if (kind === '2') {
       var parts = JSON.parse(body);
-      this._event(parts[0], parts[1]);
+      if (parts[0] === 'events_published' && Array.isArray(parts[1])) {
+        for (var i = 0; i < parts[1].length; i++) { this._event(parts[1][i][0], parts[1][i][1]); }
+      } else {
+        this._event(parts[0], parts[1]);
+      }
     }
   };
 

@@ -15,6 +15,7 @@ from queue_server.persistence.tables import audit_log
 from queue_server.services.auth import AuthService
 from queue_server.services.demo import DEMO_PASSWORD
 from tests.factories import make_office
+from tests.socket_events import received
 
 ADMIN_OPERATIONS = sorted({(op.method.upper(), op.path, op.access) for op in OPERATIONS
                            if op.path.startswith("/api/v1/admin")})
@@ -222,16 +223,16 @@ def test_kiosks_and_boards_hear_of_a_change_once_it_is_committed_and_not_of_a_re
                                                                                         api) -> None:
     from queue_server.sockets import socketio
     board = socketio.test_client(app)
-    (snapshot,) = [m["args"][0] for m in board.get_received()]
+    (snapshot,) = [m["args"][0] for m in received(board)]
     admin = api.headers("admin")
     service = next(s for s in client.get("/api/v1/admin/services", headers=admin).json["services"]
                    if s["code"] == "DATDAI")
     body = {k: service[k] for k in ("name_vi", "name_en", "numbering", "prefix", "block", "digits", "daily_limit",
                                     "opening_hours", "active", "avg_service_s")}
     refused = client.put("/api/v1/admin/services/DATDAI", headers=admin, json={**body, "daily_limit": -1})
-    assert refused.status_code == 422 and board.get_received() == []
+    assert refused.status_code == 422 and received(board) == []
     changed = client.put("/api/v1/admin/services/DATDAI", headers=admin, json={**body, "daily_limit": 50})
     assert changed.status_code == 200
-    (event,) = board.get_received()
+    (event,) = received(board)
     assert event["name"] == "settings_changed" and event["args"][0] == {"seq": snapshot["seq"] + 1, "office": 1,
                                                                        "what": "service"}

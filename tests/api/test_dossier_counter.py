@@ -2,6 +2,7 @@
 import sqlalchemy as sa
 
 from queue_server.persistence.tables import dossier_steps, dossiers
+from tests.socket_events import received
 
 NEW = {"procedure_name": "Đăng ký khai sinh", "field_name": "Hộ tịch", "owner_name": "Trần Thị Bích",
        "owner_id": "079190001234", "appointment_at": "2026-11-25T16:00:00+07:00", "return_counter": 2}
@@ -121,10 +122,10 @@ def test_the_apology_reason_is_kept_for_reprints_and_the_staff_view_follows_the_
     agent_token = client.post("/api/v1/devices/token", json={"kind": "agent", "code": "agent-1"},
                               headers=api.headers("admin")).json["token"]
     agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
-    agent.get_received()
+    received(agent)
     job = client.post("/api/v1/dossier-slips", json={"code": code, "printer": "kiosk-1", "kind": "apology"}, headers=h)
     assert job.status_code == 201
-    (created,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
+    (created,) = [m["args"][0] for m in received(agent) if m["name"] == "print_job_created"]
     printed = " ".join(b.get("text") or "" for b in created["job"]["slip"]["blocks"])
     assert "Chờ ý kiến của Sở Tư pháp." in printed                   # a reprint without a reason keeps it
     english = client.post("/api/v1/dossiers/find?lang=en", json={"code": code}, headers=h).json

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from queue_server.persistence.tables import dossier_lookups, dossier_steps, dossiers
+from tests.socket_events import received
 
 CODE = "000.00.12.H56-250915-0007"
 DOSSIER = {
@@ -151,12 +152,12 @@ def test_public_page_and_receipt_printing(client, app, api, integrator) -> None:
     agent_token = client.post("/api/v1/devices/token", json={"kind": "agent", "code": "agent-c5"},
                               headers=admin).json["token"]
     agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "counter-5"})
-    agent.get_received()
+    received(agent)
     h = api.headers("staff5")
     r = client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "counter-5",
                                                    "documents": ["Tờ khai", "Giấy chứng sinh"]}, headers=h)
     assert r.status_code == 201 and r.json["kind"] == "receipt"
-    (event,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
+    (event,) = [m["args"][0] for m in received(agent) if m["name"] == "print_job_created"]
     blocks = event["job"]["slip"]["blocks"]
     assert {"type": "barcode", "data": CODE} in blocks
     assert any(b["type"] == "qr" and b["data"].endswith(f"/tra-cuu/{CODE}") for b in blocks)
@@ -172,7 +173,7 @@ def test_public_page_and_receipt_printing(client, app, api, integrator) -> None:
     r = client.post("/api/v1/dossier-slips", json={"code": CODE, "printer": "counter-5", "kind": "apology",
                                                    "reason": "Chờ xác minh thông tin"}, headers=h)
     assert r.status_code == 201 and r.json["kind"] == "apology"
-    (event,) = [m["args"][0] for m in agent.get_received() if m["name"] == "print_job_created"]
+    (event,) = [m["args"][0] for m in received(agent) if m["name"] == "print_job_created"]
     texts = " ".join(b.get("text", "") for b in event["job"]["slip"]["blocks"])
     assert "PHIẾU XIN LỖI" in texts and "29 tháng 09 năm 2025" in texts and "Chờ xác minh" in texts
 

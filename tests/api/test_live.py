@@ -1,5 +1,6 @@
 """The admin's live view: counters, queues and their longest wait, devices, alerts — and who may see it."""
 from queue_server.sockets import socketio
+from tests.socket_events import received
 
 
 def device_token(client, api, kind: str, code: str, **extra) -> str:  # noqa: ANN001, ANN003
@@ -32,9 +33,9 @@ def test_a_printer_out_of_paper_and_an_agent_gone_raise_alerts(app, client, api,
     staff = socketio.test_client(app, auth={"token": api.token("admin")})
     agent = socketio.test_client(app, auth={"token": device_token(client, api, "agent", "agent-1"),
                                             "agent_for": "kiosk-1"})
-    staff.get_received()
+    received(staff)
     assert agent.emit("printer_status", {"online": True, "paper": "out"}, callback=True)["ok"] is True
-    assert "printer_status_changed" in [m["name"] for m in staff.get_received()]     # the live page refreshes
+    assert "printer_status_changed" in [m["name"] for m in received(staff)]     # the live page refreshes
     kiosk = next(d for d in live(client, api)["devices"] if d["code"] == "kiosk-1")
     assert kiosk["online"] is True and kiosk["printer"]["paper"] == "out"
     assert [a["code"] for a in live(client, api)["alerts"]] == ["paper_out"]
@@ -48,10 +49,10 @@ def test_a_printer_out_of_paper_and_an_agent_gone_raise_alerts(app, client, api,
 def test_boards_and_tablets_with_a_token_show_as_online_while_connected(app, client, api) -> None:  # noqa: ANN001
     token = device_token(client, api, "display", "board-hall", board={"counters": [1, 2], "services": []})
     staff = socketio.test_client(app, auth={"token": api.token("admin")})
-    staff.get_received()
+    received(staff)
     board = socketio.test_client(app, auth={"token": token, "board": True})
     assert next(d for d in live(client, api)["devices"] if d["code"] == "board-hall")["online"] is True
-    assert "health_changed" in [m["name"] for m in staff.get_received()]
+    assert "health_changed" in [m["name"] for m in received(staff)]
     board.disconnect()
     device = next(d for d in live(client, api)["devices"] if d["code"] == "board-hall")
     assert device["online"] is False and device["last_seen"]

@@ -3,10 +3,11 @@ import sqlalchemy as sa
 
 from queue_server.persistence.tables import audit_log
 from queue_server.sockets import socketio
+from tests import socket_events
 
 
 def received(sio) -> list[tuple[str, dict]]:  # noqa: ANN001
-    return [(m["name"], m["args"][0]) for m in sio.get_received()]
+    return [(m["name"], m["args"][0]) for m in socket_events.received(sio)]
 
 
 def test_the_notice_reaches_boards_live_and_in_the_snapshot(app, client, api) -> None:  # noqa: ANN001

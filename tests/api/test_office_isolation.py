@@ -8,6 +8,7 @@ import pytest
 from queue_server.domain.model import DeviceKind, Role
 from queue_server.sockets import socketio
 from tests.factories import make_office
+from tests.socket_events import received
 
 PASSWORD = "password-123"
 
@@ -29,7 +30,7 @@ def token(client, username: str, password: str = PASSWORD) -> dict:  # noqa: ANN
 
 
 def names(sio) -> list[str]:  # noqa: ANN001
-    return [m["name"] for m in sio.get_received()]
+    return [m["name"] for m in received(sio)]
 
 
 def test_boards_and_staff_hear_only_their_own_office(app, client, api, office_b) -> None:  # noqa: ANN001
@@ -37,7 +38,7 @@ def test_boards_and_staff_hear_only_their_own_office(app, client, api, office_b)
     board_b = socketio.test_client(app, auth={"office": "HCC-B"})
     staff_a = socketio.test_client(app, auth={"token": api.token("staff1")})
     for sio in (board_a, board_b, staff_a):
-        sio.get_received()
+        received(sio)
     issued = client.post("/api/v1/tickets", json={"service": "HOTICH", "office": "HCC-B"})
     assert issued.status_code == 201 and issued.json["number"] == "H001"
     r = client.post(f"/api/v1/counters/{_counter(app, office_b)}/call-next", headers=token(client, "staff-b"))
@@ -82,7 +83,7 @@ def test_a_kiosk_token_of_office_b_issues_in_office_b_only(app, client, office_b
     r = client.post("/api/v1/tickets", json={"service": "HOTICH", "office": "demo"}, headers=kiosk)
     assert r.status_code == 403 and r.json["error"]["code"] == "other_office"
     page = socketio.test_client(app, auth={"token": kiosk["Authorization"][7:]})
-    (snapshot,) = [m["args"][0] for m in page.get_received() if m["name"] == "snapshot"]
+    (snapshot,) = [m["args"][0] for m in received(page) if m["name"] == "snapshot"]
     assert snapshot["office"]["code"] == "HCC-B" and [c["number"] for c in snapshot["counters"]] == [1]
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from queue_server.sockets import socketio
+from tests.socket_events import received
 
 
 @pytest.fixture
@@ -13,7 +14,7 @@ def agent_token(client, api) -> str:  # noqa: ANN001
 
 
 def events(sio, name: str) -> list[dict]:  # noqa: ANN001
-    return [m["args"][0] for m in sio.get_received() if m["name"] == name]
+    return [m["args"][0] for m in received(sio) if m["name"] == name]
 
 
 def issue(client, **extra) -> dict:  # noqa: ANN001, ANN003
@@ -25,7 +26,7 @@ def issue(client, **extra) -> dict:  # noqa: ANN001, ANN003
 def test_ticket_from_a_kiosk_comes_with_a_print_job(client, app, agent_token) -> None:  # noqa: ANN001
     agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
     assert agent.is_connected()
-    agent.get_received()
+    received(agent)
     ticket = issue(client)
     assert ticket["print_job"]["status"] == "pending" and ticket["print_job"]["kiosk"] == "kiosk-1"
     (job_event,) = events(agent, "print_job_created")
@@ -51,7 +52,7 @@ def test_results_reach_the_kiosk_page_and_repeat_harmlessly(client, app, agent_t
     agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
     ticket = issue(client)
     job_id = ticket["print_job"]["id"]
-    page.get_received()
+    received(page)
     assert agent.emit("print_result", {"job_id": job_id, "status": "printed"}, callback=True)["ok"] is True
     (changed,) = events(page, "print_status_changed")
     assert changed["job"]["status"] == "printed" and changed["fault"] is None
@@ -66,11 +67,11 @@ def test_paper_out_fault_then_retry_on_refill(client, app, agent_token) -> None:
     assert agent.emit("printer_status", {"online": True, "paper": "out"}, callback=True)["ok"]
     ticket = issue(client)
     job_id = ticket["print_job"]["id"]
-    page.get_received()
+    received(page)
     agent.emit("print_result", {"job_id": job_id, "status": "failed", "error_code": "paper_out"}, callback=True)
     (changed,) = events(page, "print_status_changed")
     assert changed["fault"]["code"] == "paper_out" and "hết giấy" in changed["fault"]["message_vi"]
-    agent.get_received()
+    received(agent)
     answer = agent.emit("printer_status", {"online": True, "paper": "ok"}, callback=True)
     assert answer["retried"] == 1
     (resent,) = events(agent, "print_job_created")

@@ -13,6 +13,7 @@ from queue_server.persistence.database import Database
 from queue_server.services.auth import AuthService
 from queue_server.sockets import socketio
 from tests.factories import counter_id, make_office
+from tests.socket_events import received
 
 
 def issue(client, service: str = "HOTICH") -> dict:  # noqa: ANN001
@@ -204,11 +205,11 @@ def test_a_keypad_press_rates_the_counters_last_visit(app, client, api) -> None:
     token = device_token(client, api, 1)
     board = socketio.test_client(app)
     keypad = socketio.test_client(app, auth={"token": token})
-    board.get_received()
+    received(board)
     answer = keypad.emit("rating_key", {"token": token, "position": 3}, callback=True)
     assert answer["ok"] is True and answer["rating"]["level"] == "unsatisfied"
     assert answer["rating"]["channel"] == "keypad" and answer["rating"]["ticket"]["id"] == ticket["id"]
-    [event] = [m["args"][0] for m in board.get_received() if m["name"] == "ticket_rated"]
+    [event] = [m["args"][0] for m in received(board) if m["name"] == "ticket_rated"]
     assert event["ticket"] == {"id": ticket["id"], "number": ticket["number"]} and event["counter"] == 1
     assert "level" not in event                              # the hall does not learn what the citizen said
     again = keypad.emit("rating_key", {"token": token, "level": "satisfied"}, callback=True)

@@ -1,9 +1,10 @@
 """Socket.IO: snapshot first, events to the right rooms, sequence numbers without gaps."""
 from queue_server.sockets import socketio
+from tests import socket_events
 
 
 def received(sio) -> list[tuple[str, dict]]:  # noqa: ANN001
-    return [(m["name"], m["args"][0]) for m in sio.get_received()]
+    return [(m["name"], m["args"][0]) for m in socket_events.received(sio)]
 
 
 def test_snapshot_on_connect(app, client) -> None:  # noqa: ANN001
@@ -27,6 +28,32 @@ def test_events_reach_public_clients_in_order(app, client, api) -> None:  # noqa
     assert [p["seq"] for _, p in events] == [1, 2, 3, 4, 5]
     called = events[2][1]
     assert called["ticket"]["number"] == "A001" and called["counter"] == 1 and called["office"] == 1
+
+
+def test_what_one_call_published_reaches_each_room_as_one_message(app, client, api) -> None:  # noqa: ANN001
+    mine = client.post("/api/v1/tickets", json={"service": "HOTICH"}).json
+    board = socketio.test_client(app)
+    staff = socketio.test_client(app, auth={"token": api.token("staff2")})
+    phone = socketio.test_client(app, auth={"track": mine["track_url"].rsplit("/", 1)[1]})
+    for sio in (board, staff, phone):
+        sio.get_received()
+    client.post("/api/v1/counters/1/call-next", headers=api.headers("staff1"))
+
+    (message,) = board.get_received()
+    assert message["name"] == "events_published"
+    assert [(name, payload["seq"]) for name, payload in message["args"][0]] == [
+        ("ticket_called", 3), ("queue_changed", 4), ("counter_changed", 5)]
+    (message,) = staff.get_received()
+    assert message["name"] == "events_published"
+    assert [name for name, _ in message["args"][0]] == ["ticket_called", "queue_changed", "counter_changed"]
+    # The phone is in the hall's room (the batch) and its ticket's room (the call alone).
+    assert [m["name"] for m in phone.get_received()] == ["events_published", "ticket_called"]
+
+    client.post("/api/v1/tickets", json={"service": "HOTICH"})
+    assert [m["name"] for m in board.get_received()] == ["events_published"]    # issued + queue changed
+    client.put("/api/v1/office/notice", json={"vi": "Nghỉ trưa 11:30–13:30", "en": "Lunch 11:30–13:30"},
+               headers=api.headers("admin"))
+    assert [m["name"] for m in board.get_received()] == ["notice_changed"]      # a lone event goes as itself
 
 
 def test_staff_clients_get_each_event_once(app, client, api) -> None:  # noqa: ANN001

@@ -162,6 +162,19 @@ def test_a_call_shows_large_in_the_table_and_in_the_last_calls(page: Page, serve
     assert page.evaluate("window.sameDocument") is True
 
 
+def test_the_boards_websocket_is_not_compressed(page: Page, server: ServerProcess) -> None:
+    """Chromium offers permessage-deflate on every websocket; the server declines it (a compressor per
+    board and a deflate per board per event would cost more than the bytes it saves on a LAN)."""
+    open_board(page)
+    extensions = page.evaluate("""() => new Promise((resolve, reject) => {
+        const ws = new WebSocket(location.origin.replace('http', 'ws') + '/socket.io/?EIO=4&transport=websocket');
+        ws.onopen = () => { resolve(ws.extensions); ws.close(); };
+        ws.onerror = () => reject(new Error('websocket failed'));
+    })""")
+    assert extensions == ""
+    expect(page.locator("#offline")).to_be_hidden()                     # and the board itself is live
+
+
 def test_a_burst_of_calls_is_shown_one_after_another_in_order(page: Page, server: ServerProcess) -> None:
     desk = Desk(server, "admin")
     for service in ("DATDAI", "DATDAI", "BAOTRO", "BAOTRO", "HOKINHDOANH", "TRAKETQUA"):

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import socketio
 
+from queue_server.domain.events import EVENTS_PUBLISHED
 from queue_server.services.demo import DEMO_PASSWORD
 from queue_server.startup import StartupError, check_message_queue
 from tests.server_process import ServerProcess
@@ -45,9 +46,10 @@ class Board:
         self.client.on("*", self._note)
         self.client.connect(server.url, transports=["websocket"], wait_timeout=10)
 
-    def _note(self, name: str, data: dict) -> None:
+    def _note(self, name: str, data: object) -> None:
+        """What one action published arrives as one `events_published` message: noted one by one."""
         with self.arrived:
-            self.events.append((name, data))
+            self.events.extend([tuple(item) for item in data] if name == EVENTS_PUBLISHED else [(name, data)])
             self.arrived.notify_all()
 
     def wait_for(self, name: str, match: dict, timeout: float = 10, since: int = 0) -> dict:

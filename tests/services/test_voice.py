@@ -18,6 +18,7 @@ from queue_server.services.voice import (
     generate_clips,
     words_of,
 )
+from tests.socket_events import received
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                 reason="!!! espeak-ng is missing (scripts/install-system-deps.sh) — voice SKIPPED !!!")
@@ -104,10 +105,10 @@ def test_preview_api(client, app, clips: Path) -> None:  # noqa: ANN001
 def test_calls_carry_the_sentence(client, api) -> None:  # noqa: ANN001
     from queue_server.sockets import socketio
     board = socketio.test_client(client.application)
-    board.get_received()
+    received(board)
     client.post("/api/v1/tickets", json={"service": "DATDAI"})
     client.post("/api/v1/counters/3/call-next", headers=api.headers("staff3"))
-    (called,) = [m["args"][0] for m in board.get_received() if m["name"] == "ticket_called"]
+    (called,) = [m["args"][0] for m in received(board) if m["name"] == "ticket_called"]
     assert called["announcement"] == "Xin mời công dân có số thứ tự dê, một đến quầy số ba"
 
 
