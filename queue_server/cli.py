@@ -50,7 +50,7 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     database = _db()
-    click.echo(f"current {schema.current_revision(database)}, head {schema.head_revision(database)}")
+    click.echo(f"current {schema.current_revision(database)}, head {schema.head_revision()}")
 
 
 @main.command()

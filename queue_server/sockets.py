@@ -84,17 +84,6 @@ def publish(events: list[Event]) -> None:
             socketio.emit(ev.EVENTS_PUBLISHED, items, to=room)
 
 
-def _uncompressed(wsgi_app):  # noqa: ANN001, ANN202
-    """Refuse permessage-deflate. Browsers always offer it and simple-websocket accepts it, which
-    costs every connection a zlib compressor and every event a deflate per client: with 1,000
-    browser-like clients a call took 196 ms of server CPU and the process 364 MB. Hall messages
-    are small JSON on a local network; sent as they are, they cost far less to write."""
-    def app(environ, start_response):  # noqa: ANN001, ANN202
-        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        return wsgi_app(environ, start_response)
-    return app
-
-
 def _principal(svc: QueueServices, auth: dict) -> Principal:
     token = auth.get("token")
     if token:
@@ -117,7 +106,10 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config.get("MESSAGE_QUEUE_URL"),
                       channel=app.config.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
                       cors_allowed_origins=[], logger=False, engineio_logger=False)
-    app.wsgi_app = _uncompressed(app.wsgi_app)
+    if app.config["ASYNC_MODE"] == "gevent":
+        from .websocket import GeventWebSocket
+        eio = socketio.server.eio    # this server's own copy of its driver table, not the module's
+        eio._async = {**eio._async, "websocket": GeventWebSocket}
     svc.bus.subscribe_batches(publish)
     from . import sockets_ratings
     sockets_ratings.register()

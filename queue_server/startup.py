@@ -31,7 +31,7 @@ def open_database(url: str) -> Database:
         raise StartupError(f"Cannot reach the database at {shown}: {reason}. Check DATABASE_URL and that the "
                            "database server is running.") from exc
     if not up_to_date:
-        current, head = schema.current_revision(db), schema.head_revision(db)
+        current, head = schema.current_revision(db), schema.head_revision()
         db.dispose()
         raise StartupError(f"The database at {shown} is not at the current schema (have {current}, need {head}). "
                            "Run `motcua db upgrade`.")

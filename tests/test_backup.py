@@ -106,7 +106,7 @@ def test_backup_of_a_live_database_is_one_moment_and_restores_exactly(
         kiosk.wait_for(before_stop + 20)        # the kiosk went on issuing during and after the backup
     backed_up = info.counts["tickets"]
     assert 20 <= backed_up < kiosk.issued
-    assert info.kind == "sqlite" and info.schema_revision == schema.head_revision(Database(sqlite_url))
+    assert info.kind == "sqlite" and info.schema_revision == schema.head_revision()
     assert assert_one_moment(sqlite_url_at(info.path)) == backed_up
     # one self-contained file (no -wal beside it), not readable by every user, with its manifest
     assert not (tmp_path / "hall.db-wal").exists()

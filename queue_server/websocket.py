@@ -1,0 +1,194 @@
+"""The server side of RFC 6455 for Engine.IO under gevent's WSGI server.
+
+Engine.IO hands each websocket to a driver: `Driver(handler, server)(environ, start_response)`, then
+`send()`, `wait()` and `close()` from its reader loop and its writer greenlet. The driver it ships
+with (simple-websocket) runs a reader greenlet of its own beside the request's, duplicates the
+socket and parses every frame through wsproto; with 1,000 boards connected that cost the process
+about 20 KB and a sizeable share of each event's CPU per board. This one reads in the request's own
+greenlet, through the buffered reader gevent already made for the request, and frames what it sends
+itself. It never negotiates an extension: compression would cost a zlib state per board and a
+deflate per board per event, for small JSON on a local network.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import socket
+import struct
+from collections.abc import Callable, Iterable
+
+from gevent.lock import Semaphore
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+NORMAL, PROTOCOL_ERROR, INVALID_DATA, TOO_BIG = 1000, 1002, 1007, 1009
+
+
+class Closed(Exception):
+    """The connection ended: the peer closed it, broke the protocol (`code`), or the socket failed."""
+
+    def __init__(self, code: int | None = None, reason: str = "") -> None:
+        super().__init__(reason or "closed")
+        self.code = code
+
+
+def accept_key(key: str) -> str:
+    return base64.b64encode(hashlib.sha1(key.encode("ascii") + GUID).digest()).decode("ascii")
+
+
+def valid_key(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key.encode("ascii"), validate=True)) == 16
+    except (binascii.Error, UnicodeEncodeError):
+        return False
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """One final, unmasked frame (a server never masks)."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+    return head + payload
+
+
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    n = len(payload)
+    if n == 0:
+        return b""
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
+
+
+class GeventWebSocket:
+    """Engine.IO's websocket driver interface, for gevent.pywsgi (what `gunicorn -k gevent_pywsgi` runs)."""
+
+    def __init__(self, handler: Callable[[GeventWebSocket], object], server: object) -> None:
+        self.app = handler
+        self.max_message = getattr(server, "max_http_buffer_size", 1_000_000)
+        self.rfile = None
+        self._sock: socket.socket | None = None    # Engine.IO sets its ping timeout on this one
+        self.connected = False
+        self._writing = Semaphore()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "")
+        rfile = environ.get("wsgi.input")        # for an upgrade, gevent passes its buffered reader itself
+        sock = environ.get("gunicorn.sock") or getattr(getattr(rfile, "raw", None), "_sock", None)
+        if environ.get("HTTP_SEC_WEBSOCKET_VERSION") != "13" or not valid_key(key) or sock is None:
+            start_response("400 Bad Request", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Not a WebSocket version 13 handshake."]
+        write = start_response("101 Switching Protocols", [
+            ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept_key(key))])
+        write(b"")                       # gevent sends the 101 now, and knows the connection is upgraded
+        self.rfile, self._sock = rfile, sock
+        self.connected = True
+        try:
+            self.app(self)
+        finally:
+            self.close()
+            # Done with this connection: a closed reader tells gevent not to read a next HTTP request
+            # from it (what a client sends after its session ended is not one).
+            self.rfile.close()
+        return []
+
+    # Engine.IO's side -------------------------------------------------------------------------------
+    def send(self, message: str | bytes) -> None:
+        """Raises OSError once the connection is gone (Engine.IO's writer then stops)."""
+        if not self.connected:
+            raise OSError("websocket closed")
+        if isinstance(message, str):
+            self._write(TEXT, message.encode("utf-8"))
+        else:
+            self._write(BINARY, bytes(message))
+
+    def wait(self) -> str | bytes | None:
+        """The next message, or None once the connection is closed."""
+        try:
+            return self._receive()
+        except Closed as exc:
+            if exc.code is not None:
+                self._say_goodbye(exc.code)
+        except (OSError, ValueError):    # reset, timed out, or the reader was closed under us
+            pass
+        self.close()
+        return None
+
+    def close(self) -> None:
+        if not self.connected:
+            return
+        self._say_goodbye(NORMAL)
+
+    # the protocol --------------------------------------------------------------------------------------
+    def _say_goodbye(self, code: int) -> None:
+        was_connected, self.connected = self.connected, False
+        if was_connected:
+            try:
+                self._write(CLOSE, struct.pack("!H", code))
+            except OSError:
+                pass
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)    # wakes a reader blocked on this socket
+        except (OSError, AttributeError):
+            pass
+
+    def _write(self, opcode: int, payload: bytes) -> None:
+        with self._writing:
+            self._sock.sendall(frame(opcode, payload))
+
+    def _read(self, n: int) -> bytes:
+        data = self.rfile.read(n) if n else b""
+        if len(data) < n:
+            raise Closed()
+        return data
+
+    def _receive(self) -> str | bytes:
+        parts: list[bytes] = []
+        opcode: int | None = None
+        size = 0
+        while True:
+            b0, b1 = self._read(2)
+            fin, op, length = b0 & 0x80, b0 & 0x0F, b1 & 0x7F
+            if b0 & 0x70:
+                raise Closed(PROTOCOL_ERROR, "reserved bits set: no extension was agreed")
+            if not b1 & 0x80:
+                raise Closed(PROTOCOL_ERROR, "a client's frames must be masked")
+            if length == 126:
+                length = struct.unpack("!H", self._read(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", self._read(8))[0]
+            if op >= CLOSE and (length > 125 or not fin):
+                raise Closed(PROTOCOL_ERROR, "control frames are short and whole")
+            if op < CLOSE and size + length > self.max_message:
+                raise Closed(TOO_BIG, "message too big")
+            mask = self._read(4)
+            payload = unmask(self._read(length), mask)
+            if op == PING:
+                self._write(PONG, payload)
+                continue
+            if op == PONG:
+                continue
+            if op == CLOSE:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else NORMAL
+                raise Closed(code if 1000 <= code < 5000 else PROTOCOL_ERROR)
+            if op == CONTINUATION:
+                if opcode is None:
+                    raise Closed(PROTOCOL_ERROR, "continuation without a message")
+            elif op in (TEXT, BINARY) and opcode is None:
+                opcode = op
+            else:
+                raise Closed(PROTOCOL_ERROR, f"unexpected opcode {op}")
+            parts.append(payload)
+            size += length
+            if fin:
+                data = b"".join(parts)
+                if opcode == BINARY:
+                    return data
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise Closed(INVALID_DATA, "text that is not UTF-8") from None
