@@ -39,6 +39,10 @@ def from_environment() -> dict:
         # The Redis channel the processes of one installation share; two installations on one Redis differ.
         "MESSAGE_QUEUE_CHANNEL": os.environ.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # Engine.IO pings each page every PING_INTERVAL_S; one silent for PING_TIMEOUT_S more is dropped
+        # (shorten both behind a proxy that closes idle connections sooner).
+        "PING_INTERVAL_S": float(os.environ.get("PING_INTERVAL_S", "25")),
+        "PING_TIMEOUT_S": float(os.environ.get("PING_TIMEOUT_S", "20")),
         # Proxies in front of the server (nginx: 1); their X-Forwarded-* headers give the client's address,
         # which the per-address sign-in and lookup limits count by. 0 trusts no such header.
         "PROXY_HOPS": int(os.environ.get("PROXY_HOPS", "0")),

@@ -105,11 +105,13 @@ def _refuse(exc: de.DomainError) -> Refused:
 def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config.get("MESSAGE_QUEUE_URL"),
                       channel=app.config.get("MESSAGE_QUEUE_CHANNEL", "motcua"),
-                      cors_allowed_origins=[], logger=False, engineio_logger=False)
+                      cors_allowed_origins=[], logger=False, engineio_logger=False,
+                      ping_interval=app.config["PING_INTERVAL_S"], ping_timeout=app.config["PING_TIMEOUT_S"])
     if app.config["ASYNC_MODE"] == "gevent":
-        from .websocket import GeventWebSocket
+        from .websocket import GeventWebSocket, ping_by_timers
         eio = socketio.server.eio    # this server's own copy of its driver table, not the module's
         eio._async = {**eio._async, "websocket": GeventWebSocket}
+        ping_by_timers()
     svc.bus.subscribe_batches(publish)
     from . import sockets_ratings
     sockets_ratings.register()

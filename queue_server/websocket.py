@@ -4,9 +4,10 @@ Engine.IO hands each websocket to a driver: `Driver(handler, server)(environ, st
 `send()`, `wait()` and `close()` from its reader loop and its writer greenlet. The driver it ships
 with (simple-websocket) runs a reader greenlet of its own beside the request's, duplicates the
 socket and parses every frame through wsproto; with 1,000 boards connected that cost the process
-about 20 KB and a sizeable share of each event's CPU per board. This one reads in the request's own
-greenlet, through the buffered reader gevent already made for the request, and frames what it sends
-itself. It never negotiates an extension: compression would cost a zlib state per board and a
+about 20 KB and a sizeable share of each event's CPU per board. This one answers the handshake, then
+lets the HTTP request end: gevent's handler, its parsed headers and its 8 KB read buffer are freed,
+and the connection lives on in a socket of its own, read by one shallow greenlet. It frames what it
+sends itself and never negotiates an extension: compression would cost a zlib state per board and a
 deflate per board per event, for small JSON on a local network.
 """
 from __future__ import annotations
@@ -16,8 +17,12 @@ import binascii
 import hashlib
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterable
 
+import engineio.socket
+import gevent
+from engineio import packet
 from gevent.lock import Semaphore
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -64,14 +69,27 @@ def unmask(payload: bytes, mask: bytes) -> bytes:
     return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
 
 
+def _already_read(rfile, sock: socket.socket) -> bytes:  # noqa: ANN001
+    """What gevent's reader holds beyond the handshake (a client may send before our 101 reaches it),
+    looked at without waiting: with a zero timeout, an empty buffer reads nothing."""
+    timeout = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        return rfile.peek(1)
+    except OSError:
+        return b""
+    finally:
+        sock.settimeout(timeout)
+
+
 class GeventWebSocket:
     """Engine.IO's websocket driver interface, for gevent.pywsgi (what `gunicorn -k gevent_pywsgi` runs)."""
 
     def __init__(self, handler: Callable[[GeventWebSocket], object], server: object) -> None:
         self.app = handler
         self.max_message = getattr(server, "max_http_buffer_size", 1_000_000)
-        self.rfile = None
         self._sock: socket.socket | None = None    # Engine.IO sets its ping timeout on this one
+        self._pending = bytearray()                # received, not yet parsed
         self.connected = False
         self._writing = Semaphore()
 
@@ -85,16 +103,24 @@ class GeventWebSocket:
         write = start_response("101 Switching Protocols", [
             ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept_key(key))])
         write(b"")                       # gevent sends the 101 now, and knows the connection is upgraded
-        self.rfile, self._sock = rfile, sock
+        self._pending += _already_read(rfile, sock)
+        self._sock = sock.dup()          # gevent closes the request's own socket when the request ends
+        rfile.close()                    # frees its buffer, and tells gevent to read no next request
         self.connected = True
+        gevent.spawn(self._serve)
+        return []
+
+    def _serve(self) -> None:
         try:
             self.app(self)
         finally:
             self.close()
-            # Done with this connection: a closed reader tells gevent not to read a next HTTP request
-            # from it (what a client sends after its session ended is not one).
-            self.rfile.close()
-        return []
+            self._sock.close()
+            # Engine.IO forgets a closed socket right after the request that served it; that request
+            # ended at the handshake, so do it here (its periodic sweep would, later).
+            session = getattr(self.app, "__self__", None)
+            if session is not None and session.closed:
+                session.server.sockets.pop(session.sid, None)
 
     # Engine.IO's side -------------------------------------------------------------------------------
     def send(self, message: str | bytes) -> None:
@@ -141,9 +167,16 @@ class GeventWebSocket:
             self._sock.sendall(frame(opcode, payload))
 
     def _read(self, n: int) -> bytes:
-        data = self.rfile.read(n) if n else b""
-        if len(data) < n:
-            raise Closed()
+        while len(self._pending) < n:
+            chunk = self._sock.recv(max(4096, min(n - len(self._pending), 1 << 16)))
+            if not chunk:
+                raise Closed()
+            self._pending += chunk
+        data = bytes(self._pending[:n])
+        if len(self._pending) == n:
+            self._pending = bytearray()  # let a large message's buffer go
+        else:
+            del self._pending[:n]
         return data
 
     def _receive(self) -> str | bytes:
@@ -192,3 +225,25 @@ class GeventWebSocket:
                     return data.decode("utf-8")
                 except UnicodeDecodeError:
                     raise Closed(INVALID_DATA, "text that is not UTF-8") from None
+
+
+def ping_by_timers() -> None:
+    """Engine.IO waits out each client's ping interval in a greenlet of its own: a sleeping greenlet
+    (its stack and frames) per connected board. Here a libev timer does the waiting, and a greenlet
+    lives only for the moment a ping is queued. Replaces `engineio.socket.Socket.schedule_ping`
+    (engineio 4.15, the gevent server only), keeping its contract: one ping per completed cycle."""
+    def schedule_ping(session: engineio.socket.Socket) -> None:
+        if session.last_ping:
+            session.last_ping = None
+            timer = gevent.get_hub().loop.timer(session.server.ping_interval)
+            session.ping_timer = timer            # keeps the timer alive until it fires
+            timer.start(gevent.spawn, _ping, session)
+
+    engineio.socket.Socket.schedule_ping = schedule_ping
+
+
+def _ping(session: engineio.socket.Socket) -> None:
+    session.ping_timer = None
+    if not session.closing and not session.closed:
+        session.last_ping = time.time()
+        session.send(packet.Packet(packet.PING))

@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +165,60 @@ def test_a_client_that_vanishes_leaves_nothing_behind(server: ServerProcess) -> 
     assert {receive(sock)[1][:3] for _ in range(2)} == {b"40{", b"42["}
     log = Path(server.var_dir / f"server-{server.port}.log").read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_frame_sent_along_with_the_handshake_is_not_lost(server: ServerProcess) -> None:
+    """A client that does not wait for the 101 before its first frame: gevent has already read that frame."""
+    mask = os.urandom(4)
+    connect = struct.pack("!BB", 0x81, 0x80 | 4) + mask + unmask(b"40{}", mask)
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                 f"Sec-WebSocket-Key: {KEY}\r\n\r\n".encode() + connect)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert receive(sock)[1].startswith(b"0{")
+    assert {receive(sock)[1][:3] for _ in range(2)} == {b"40{", b"42["}
+
+
+@pytest.fixture(scope="module")
+def quick_pings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("pings"), extra_env={"PING_INTERVAL_S": "0.5", "PING_TIMEOUT_S": "1"})
+    proc.prepare_demo()
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def test_pings_keep_coming_while_they_are_answered(quick_pings: ServerProcess) -> None:
+    sock = opened(quick_pings)
+    send(sock, 0x1, b"40{}")
+    pings, started = 0, time.monotonic()
+    while time.monotonic() - started < 3:
+        opcode, payload = receive(sock)
+        assert opcode == 0x1
+        if payload == b"2":
+            pings += 1
+            send(sock, 0x1, b"3")
+    assert pings >= 4                                                # one each half second, cycle after cycle
+    send(sock, 0x1, b'42["resync"]')
+    answer = b"2"
+    while answer == b"2":
+        answer = receive(sock)[1]
+    assert answer.startswith(b'42["snapshot",')                     # and the session is alive
+
+
+def test_a_client_that_stops_answering_pings_is_dropped(quick_pings: ServerProcess) -> None:
+    sock = opened(quick_pings)
+    send(sock, 0x1, b"40{}")
+    started = time.monotonic()
+    with pytest.raises(ConnectionError):
+        while time.monotonic() - started < 10:
+            opcode, _ = receive(sock)
+            if opcode == 0x8:
+                raise ConnectionError("closed by the server")
+    assert time.monotonic() - started < 5                            # interval 0.5 s + timeout 1 s, and a sweep
