@@ -6,28 +6,34 @@ with (simple-websocket) runs a reader greenlet of its own beside the request's, 
 socket and parses every frame through wsproto; with 1,000 boards connected that cost the process
 about 20 KB and a sizeable share of each event's CPU per board. This one answers the handshake, then
 lets the HTTP request end: gevent's handler, its parsed headers and its 8 KB read buffer are freed,
-and the connection lives on in a socket of its own, read by one shallow greenlet. It frames what it
-sends itself and never negotiates an extension: compression would cost a zlib state per board and a
-deflate per board per event, for small JSON on a local network.
+and the connection lives on in a socket of its own, read by one shallow greenlet. What Engine.IO sends
+to a client is written to its socket at once, from the greenlet that sends it, instead of through a
+queue and a writer greenlet per client; only a client too slow to take it gets a greenlet, while its
+backlog drains. It frames what it sends itself and never negotiates an extension: compression would
+cost a zlib state per board and a deflate per board per event, for small JSON on a local network.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import logging
 import socket
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 
 import engineio.socket
 import gevent
-from engineio import packet
-from gevent.lock import Semaphore
+from engineio import exceptions, packet
+
+log = logging.getLogger(__name__)
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 NORMAL, PROTOCOL_ERROR, INVALID_DATA, TOO_BIG = 1000, 1002, 1007, 1009
+BACKLOG_LIMIT = 4 * 1024 * 1024   # bytes a client may leave unread before it is dropped
 
 
 class Closed(Exception):
@@ -91,7 +97,9 @@ class GeventWebSocket:
         self._sock: socket.socket | None = None    # Engine.IO sets its ping timeout on this one
         self._pending = bytearray()                # received, not yet parsed
         self.connected = False
-        self._writing = Semaphore()
+        self._backlog: deque[bytes] = deque()       # written, not yet taken by a slow client
+        self._backlog_bytes = 0
+        self._drainer: gevent.Greenlet | None = None
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         key = environ.get("HTTP_SEC_WEBSOCKET_KEY", "")
@@ -111,20 +119,61 @@ class GeventWebSocket:
         return []
 
     def _serve(self) -> None:
+        session = getattr(self.app, "__self__", None)
         try:
-            self.app(self)
+            if isinstance(session, engineio.socket.Socket) and not session.connected:
+                self._run_session(session)
+            else:                        # an upgrade from long-polling: Engine.IO's own loop
+                self.app(self)
         finally:
             self.close()
             self._sock.close()
             # Engine.IO forgets a closed socket right after the request that served it; that request
             # ended at the handshake, so do it here (its periodic sweep would, later).
-            session = getattr(self.app, "__self__", None)
             if session is not None and session.closed:
                 session.server.sockets.pop(session.sid, None)
 
+    def _run_session(self, session: engineio.socket.Socket) -> None:
+        """Engine.IO's websocket loop for a fresh websocket (engineio 4.15, Socket._websocket_handler),
+        with the session's packets written straight to this socket."""
+        server = session.server
+        queued = []
+        while not session.queue.empty():             # the open packet, queued before the handshake
+            queued.append(session.queue.get_nowait())
+            session.queue.task_done()
+        session.queue = _Hangup(self)
+        session.send = lambda pkt: self._send_packet(session, pkt)
+        session.connected = session.upgraded = True
+        self._sock.settimeout(server.ping_interval + server.ping_timeout)
+        for pkt in queued:
+            if pkt is not None:
+                self.send(pkt.encode())
+        while True:
+            data = self.wait()
+            if data is None:
+                break
+            try:
+                session.receive(packet.Packet(encoded_packet=data))
+            except exceptions.UnknownPacketError:
+                pass
+            except exceptions.SocketIsClosedError:
+                break
+            except Exception:  # noqa: BLE001 - as Engine.IO does: log, and end this connection only
+                log.exception("websocket session %s failed", session.sid)
+                break
+        session.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+
+    def _send_packet(self, session: engineio.socket.Socket, pkt: packet.Packet) -> None:
+        if session.check_ping_timeout():             # as Engine.IO's Socket.send
+            try:
+                self.send(pkt.encode())
+            except OSError:
+                pass                                 # gone: the reader ends the session
+
     # Engine.IO's side -------------------------------------------------------------------------------
     def send(self, message: str | bytes) -> None:
-        """Raises OSError once the connection is gone (Engine.IO's writer then stops)."""
+        """Written now if the socket takes it, else kept in order for a drainer. Raises OSError once the
+        connection is gone (Engine.IO's own writer, on an upgraded connection, then stops)."""
         if not self.connected:
             raise OSError("websocket closed")
         if isinstance(message, str):
@@ -150,11 +199,13 @@ class GeventWebSocket:
         self._say_goodbye(NORMAL)
 
     # the protocol --------------------------------------------------------------------------------------
-    def _say_goodbye(self, code: int) -> None:
+    def _say_goodbye(self, code: int | None) -> None:
+        """Sends a close frame with `code` (none if None, or if frames are still waiting to go out),
+        then shuts the socket, which wakes the reader."""
         was_connected, self.connected = self.connected, False
-        if was_connected:
+        if was_connected and code is not None and not self._backlog:
             try:
-                self._write(CLOSE, struct.pack("!H", code))
+                self._sock.send(frame(CLOSE, struct.pack("!H", code)), 0, timeout=0.0)
             except OSError:
                 pass
         try:
@@ -163,8 +214,36 @@ class GeventWebSocket:
             pass
 
     def _write(self, opcode: int, payload: bytes) -> None:
-        with self._writing:
-            self._sock.sendall(frame(opcode, payload))
+        data = frame(opcode, payload)
+        if not self._backlog:
+            try:
+                sent = self._sock.send(data, 0, timeout=0.0)
+            except BlockingIOError:
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
+        if self._backlog_bytes + len(data) > BACKLOG_LIMIT:
+            self._backlog.clear()
+            self._backlog_bytes = 0
+            self._say_goodbye(None)
+            raise OSError("the client stopped reading")
+        self._backlog.append(data)
+        self._backlog_bytes += len(data)
+        if self._drainer is None:
+            self._drainer = gevent.spawn(self._drain)
+
+    def _drain(self) -> None:
+        try:
+            while self._backlog:
+                self._sock.sendall(self._backlog[0])  # waits, up to the socket's timeout
+                self._backlog_bytes -= len(self._backlog.popleft())
+        except OSError:
+            self._backlog.clear()
+            self._backlog_bytes = 0
+            self._say_goodbye(None)
+        finally:
+            self._drainer = None
 
     def _read(self, n: int) -> bytes:
         while len(self._pending) < n:
@@ -225,6 +304,24 @@ class GeventWebSocket:
                     return data.decode("utf-8")
                 except UnicodeDecodeError:
                     raise Closed(INVALID_DATA, "text that is not UTF-8") from None
+
+
+class _Hangup:
+    """Stands in for a session's packet queue once packets are written directly: Engine.IO puts None
+    in it to end the connection (its writer would then close the websocket), and may wait for it."""
+
+    def __init__(self, ws: GeventWebSocket) -> None:
+        self.ws = ws
+
+    def put(self, item: object) -> None:
+        if item is None:
+            self.ws.close()
+
+    def join(self) -> None:
+        pass
+
+    def empty(self) -> bool:
+        return True
 
 
 def ping_by_timers() -> None:

@@ -222,3 +222,49 @@ def test_a_client_that_stops_answering_pings_is_dropped(quick_pings: ServerProce
             if opcode == 0x8:
                 raise ConnectionError("closed by the server")
     assert time.monotonic() - started < 5                            # interval 0.5 s + timeout 1 s, and a sweep
+
+
+def slow_reader(server: ServerProcess) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)     # a small window: the server must wait
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", server.port))
+    sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                 f"Sec-WebSocket-Key: {KEY}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert receive(sock)[1].startswith(b"0{")
+    send(sock, 0x1, b"40{}")
+    return sock
+
+
+def test_a_client_that_reads_slowly_gets_everything_in_order(server: ServerProcess) -> None:
+    """Snapshots asked for faster than they are read pile up at the server and go out in order."""
+    sock = slow_reader(server)
+    asked = 1500               # ≈ 3.6 MB of snapshots: the kernel's buffers hold ≈ 2.3 MB, the rest waits in order
+    for _ in range(asked):
+        send(sock, 0x1, b'42["resync"]')
+    snapshots = 0
+    while snapshots < asked + 1:                                     # the connect's own, then each asked
+        opcode, payload = receive(sock)
+        if payload.startswith(b'42["snapshot",'):
+            assert json.loads(payload[2:])[1]["office"]["code"] == "demo"   # whole, not interleaved
+            snapshots += 1
+    assert snapshots == asked + 1
+
+
+def test_a_client_that_stops_reading_is_dropped_once_4_mb_wait_for_it(server: ServerProcess) -> None:
+    """Asks for snapshots (2.3 KB each) and never reads: once the kernel's buffers and 4 MB of backlog
+    are full, the server shuts the connection, and what is sent next is refused."""
+    sock = slow_reader(server)
+    deadline = time.monotonic() + 60
+    asked = 0
+    with pytest.raises(OSError):                                     # reset or broken pipe
+        while time.monotonic() < deadline:
+            send(sock, 0x1, b'42["resync"]')
+            asked += 1
+            time.sleep(0.001)
+    assert asked * 2300 > 4_000_000                                  # not before the backlog was full
+    opened(server).close()                                           # and the server goes on
