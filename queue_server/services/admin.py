@@ -578,8 +578,8 @@ class AdminService:
                                              (existing["settings"] or {}) if existing is not None else {})
             before = self._device_view(conn, office_id, code) if existing is not None else None
         p.check()
-        token = self.auth.issue_device_token(office_id, DeviceKind(kind), code, name or code)
-        with self.db.write() as conn:
+        with self.db.write() as conn:                 # the token and its audit line, or neither
+            token = self.auth.issue_device_token(office_id, DeviceKind(kind), code, name or code, conn=conn)
             conn.execute(sa.update(devices).where(devices.c.office_id == office_id, devices.c.code == code)
                          .values(name=name or (before or {}).get("name") or code, settings=settings or None))
             after = self._device_view(conn, office_id, code)

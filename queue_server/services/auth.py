@@ -152,23 +152,26 @@ class AuthService:
         return token, int(self.user_token_ttl.total_seconds())
 
     def issue_device_token(self, office_id: int, kind: DeviceKind, code: str, name: str = "",
-                           settings: dict | None = None) -> str:
+                           settings: dict | None = None, conn: Connection | None = None) -> str:
+        """Registers the device on first use; with `conn`, inside the caller's write transaction."""
+        if conn is None:
+            with self.db.write() as own:
+                return self.issue_device_token(office_id, kind, code, name, settings, own)
         token = secrets.token_urlsafe(32)
         now = to_utc_naive(self.clock.now())
-        with self.db.write() as conn:
-            device_id = conn.execute(sa.select(devices.c.id).where(
-                devices.c.office_id == office_id, devices.c.code == code)).scalar()
-            if device_id is None:
-                device_id = conn.execute(sa.insert(devices).values(
-                    office_id=office_id, kind=kind.value, code=code, name=name or code,
-                ).returning(devices.c.id)).scalar_one()
-            elif conn.execute(sa.select(devices.c.kind).where(devices.c.id == device_id)).scalar() != kind.value:
-                raise Conflict(f"Thiết bị «{code}» đã được đăng ký với loại khác.",
-                               f"The device “{code}” is registered as another kind.", code="device_kind_mismatch")
-            if settings is not None:
-                conn.execute(sa.update(devices).where(devices.c.id == device_id).values(settings=settings))
-            conn.execute(sa.insert(api_tokens).values(token_hash=token_hash(token), device_id=device_id,
-                                                      created_at=now))
+        device_id = conn.execute(sa.select(devices.c.id).where(
+            devices.c.office_id == office_id, devices.c.code == code)).scalar()
+        if device_id is None:
+            device_id = conn.execute(sa.insert(devices).values(
+                office_id=office_id, kind=kind.value, code=code, name=name or code,
+            ).returning(devices.c.id)).scalar_one()
+        elif conn.execute(sa.select(devices.c.kind).where(devices.c.id == device_id)).scalar() != kind.value:
+            raise Conflict(f"Thiết bị «{code}» đã được đăng ký với loại khác.",
+                           f"The device “{code}” is registered as another kind.", code="device_kind_mismatch")
+        if settings is not None:
+            conn.execute(sa.update(devices).where(devices.c.id == device_id).values(settings=settings))
+        conn.execute(sa.insert(api_tokens).values(token_hash=token_hash(token), device_id=device_id,
+                                                  created_at=now))
         return token
 
     def revoke(self, token: str) -> None:

@@ -172,6 +172,25 @@ def test_devices_get_a_token_once_and_lose_it_on_revoke(client, api) -> None:  #
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
+def test_a_device_token_and_its_audit_line_are_written_together(app, client, api) -> None:  # noqa: ANN001
+    """The change log refuses a line (a trigger, as a full disk or a broken table would): no token is left."""
+    db = app.extensions["motcua"].db
+    admin = api.headers("admin")
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                             "BEGIN SELECT RAISE(ABORT, 'audit refused'); END")
+        tokens_before = conn.exec_driver_sql("SELECT count(*) FROM api_tokens").scalar()
+    r = client.post("/api/v1/admin/devices", headers=admin,
+                    json={"kind": "kiosk", "code": "kiosk-9", "name": "Ki-ốt 9"})
+    assert r.status_code >= 400 and "token" not in (r.json or {})
+    with db.write() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM api_tokens").scalar() == tokens_before
+        assert conn.exec_driver_sql("SELECT count(*) FROM devices WHERE code = 'kiosk-9'").scalar() == 0
+        conn.exec_driver_sql("DROP TRIGGER no_audit")
+    assert client.post("/api/v1/admin/devices", headers=admin,
+                       json={"kind": "kiosk", "code": "kiosk-9", "name": "Ki-ốt 9"}).status_code == 201
+
+
 def test_a_new_password_is_shown_once_and_works(client, api) -> None:  # noqa: ANN001
     admin = api.headers("admin")
     r = client.post("/api/v1/admin/users", headers=admin,
