@@ -7,9 +7,10 @@ import os
 from flask import Flask, jsonify
 
 from . import config as settings
+from . import logs
 from .domain.clock import Clock, SystemClock
 from .services.container import QueueServices
-from .startup import check_message_queue, open_database
+from .startup import StartupError, check_message_queue, open_database
 
 __version__ = "0.1.0"
 
@@ -21,8 +22,10 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
     app.config.update(overrides or {})
     if overrides and "VAR_DIR" in overrides and "VOICE_DIR" not in overrides and not os.environ.get("VOICE_DIR"):
         app.config["VOICE_DIR"] = os.path.join(overrides["VAR_DIR"], "voice")   # var/ moved: its voice moves too
-    logging.basicConfig(level=app.config["LOG_LEVEL"],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    except ValueError as exc:
+        raise StartupError(str(exc)) from exc
 
     if app.config.get("PROXY_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix

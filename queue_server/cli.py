@@ -14,6 +14,7 @@ import click
 import sqlalchemy as sa
 
 from . import config as settings
+from . import logs
 from .domain.clock import SystemClock
 from .domain.errors import DomainError
 from .domain.model import DeviceKind, Role
@@ -235,6 +236,10 @@ def restore_command(src: Path, force: bool) -> None:
 def serve() -> None:
     """Run the server under gunicorn (HOST/PORT from the environment)."""
     config = settings.from_environment()
+    try:
+        logs.check(config["LOG_FORMAT"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     try:
         open_database(config["DATABASE_URL"]).dispose()
         check_message_queue(config.get("MESSAGE_QUEUE_URL"))

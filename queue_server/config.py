@@ -49,6 +49,7 @@ def from_environment() -> dict:
         "USER_TOKEN_TTL_S": int(os.environ.get("USER_TOKEN_TTL_S", 12 * 3600)),
         "BACKGROUND_TASKS": os.environ.get("MOTCUA_BACKGROUND_TASKS", "1") == "1",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),   # text, or json: one object per line
         # One WAV per word; replace any with a human recording of the same name.
         "VOICE_DIR": os.environ.get("VOICE_DIR", str(var / "voice")),
     }
