@@ -126,7 +126,8 @@ def _start_background(app: Flask, svc: QueueServices) -> None:
                     if summarised.get(office_id) != today:
                         stored = svc.reports.summarise_closed_days(office_id, pause=lambda: socketio.sleep(0))
                         summarised[office_id] = today
-                        log.info("report tallies of %d closed days stored for office %d", stored, office_id)
+                        log.info("report tallies of %d closed days stored for office %d", stored, office_id,
+                                 extra={"office": office_id})
             except Exception:  # noqa: BLE001 - tried again next minute; reports count what is missing
                 log.exception("report summary failed")
             socketio.sleep(60)

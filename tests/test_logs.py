@@ -59,3 +59,4 @@ def test_the_server_writes_json_lines(tmp_path: Path) -> None:
         server.stop()
     sweeper = next(e for e in entries if e.get("logger") == "motcua.sweeper")
     assert sweeper["level"] == "INFO" and "report tallies" in sweeper["msg"] and isinstance(sweeper["pid"], int)
+    assert sweeper["office"] == 1                                    # the office it concerns, as a field
