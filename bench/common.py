@@ -32,6 +32,8 @@ OUT_DIR = ROOT / "bench" / "out"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from queue_server.websocket import unmask  # noqa: E402  (XOR with the mask: masks and unmasks alike)
+
 DEMO_SERVICES = ["HOTICH", "CHUNGTHUC", "TUPHAP", "DATDAI", "HOKINHDOANH", "XAYDUNG", "BAOTRO", "TRAKETQUA"]
 DEMO_PASSWORD = "motcua-demo"
 
@@ -777,7 +779,7 @@ class SocketIOClient(asyncio.Protocol):
             payload = bytes(buf[offset:offset + length])
             del buf[:offset + length]
             if mask:
-                payload = _xor(payload, mask)
+                payload = unmask(payload, mask)
             opcode = b0 & 0x0F
             if opcode in (0x1, 0x2, 0x0):
                 if opcode != 0x0:
@@ -840,7 +842,7 @@ class SocketIOClient(asyncio.Protocol):
             head = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
         else:
             head = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
-        self.transport.write(head + mask + _xor(payload, mask))
+        self.transport.write(head + mask + unmask(payload, mask))
 
     def send_text(self, text: bytes) -> None:
         self._frame(0x1, text)
@@ -850,11 +852,3 @@ class SocketIOClient(asyncio.Protocol):
             self.send_text(b"41")                     # leave the namespace
             self._frame(0x8, (1000).to_bytes(2, "big"))  # WebSocket close
             self.transport.close()
-
-
-def _xor(payload: bytes, mask: bytes) -> bytes:
-    n = len(payload)
-    if n == 0:
-        return b""
-    key = (mask * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,3 +83,13 @@ class ServerProcess:
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)
+
+    @contextmanager
+    def running(self) -> Iterator[ServerProcess]:
+        """The demo office loaded and the server started; stopped (its log closed) afterwards."""
+        self.prepare_demo()
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()

@@ -22,16 +22,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One server per test module: starting one costs seconds, so tests share it and use separate counters."""
-    proc = ServerProcess(tmp_path_factory.mktemp("server"))
-    proc.prepare_demo()
-    proc.start()
-    try:
+    with ServerProcess(tmp_path_factory.mktemp("server")).running() as proc:
         yield proc
-    finally:
-        proc.stop()
-        log = getattr(proc, "log", None)
-        if log is not None:
-            log.close()
 
 
 @pytest.fixture(scope="module")

@@ -102,14 +102,9 @@ class Receipt:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("server"), extra_env={
-        "LOOKUPS_PER_MINUTE_KIOSK": str(KIOSK_LOOKUPS), "LOOKUPS_PER_MINUTE_ADDRESS": "1000"})
-    proc.prepare_demo()
-    proc.start()
-    try:
+    with ServerProcess(tmp_path_factory.mktemp("server"), extra_env={
+            "LOOKUPS_PER_MINUTE_KIOSK": str(KIOSK_LOOKUPS), "LOOKUPS_PER_MINUTE_ADDRESS": "1000"}).running() as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,21 +19,21 @@ KEY = "dGhlIHNhbXBsZSBub25jZQ=="     # RFC 6455's own example
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("ws"))
-    proc.prepare_demo()
-    proc.start()
-    try:
+    with ServerProcess(tmp_path_factory.mktemp("ws")).running() as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
-def handshake(server: ServerProcess, headers: str = "", key: str = KEY,
-              version: str = "13") -> tuple[socket.socket, bytes]:
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+def handshake(server: ServerProcess, headers: str = "", key: str = KEY, version: str = "13", *,
+              then: bytes = b"", receive_buffer: int | None = None) -> tuple[socket.socket, bytes]:
+    """Sends the upgrade request (and `then` right after it), returns the socket and the response head."""
+    sock = socket.socket()
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", server.port))
     sock.sendall((f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
                   f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: {version}\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\n{headers}\r\n").encode())
+                  f"Sec-WebSocket-Key: {key}\r\n{headers}\r\n").encode() + then)
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(1)
@@ -43,7 +43,7 @@ def handshake(server: ServerProcess, headers: str = "", key: str = KEY,
     return sock, head
 
 
-def send(sock: socket.socket, opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> None:
+def client_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> bytes:
     mask = os.urandom(4)
     n = len(payload)
     first = (0x80 if fin else 0) | opcode
@@ -54,7 +54,11 @@ def send(sock: socket.socket, opcode: int, payload: bytes, *, fin: bool = True, 
         head = struct.pack("!BBH", first, second | 126, n)
     else:
         head = struct.pack("!BBQ", first, second | 127, n)
-    sock.sendall(head + (mask + unmask(payload, mask) if masked else payload))
+    return head + (mask + unmask(payload, mask) if masked else payload)
+
+
+def send(sock: socket.socket, opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True) -> None:
+    sock.sendall(client_frame(opcode, payload, fin=fin, masked=masked))
 
 
 def receive(sock: socket.socket) -> tuple[int, bytes]:
@@ -169,15 +173,7 @@ def test_a_client_that_vanishes_leaves_nothing_behind(server: ServerProcess) -> 
 
 def test_a_frame_sent_along_with_the_handshake_is_not_lost(server: ServerProcess) -> None:
     """A client that does not wait for the 101 before its first frame: gevent has already read that frame."""
-    mask = os.urandom(4)
-    connect = struct.pack("!BB", 0x81, 0x80 | 4) + mask + unmask(b"40{}", mask)
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-    sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                 f"Sec-WebSocket-Key: {KEY}\r\n\r\n".encode() + connect)
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
+    sock, head = handshake(server, then=client_frame(0x1, b"40{}"))
     assert head.startswith(b"HTTP/1.1 101 ")
     assert receive(sock)[1].startswith(b"0{")
     assert {receive(sock)[1][:3] for _ in range(2)} == {b"40{", b"42["}
@@ -185,13 +181,9 @@ def test_a_frame_sent_along_with_the_handshake_is_not_lost(server: ServerProcess
 
 @pytest.fixture(scope="module")
 def quick_pings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("pings"), extra_env={"PING_INTERVAL_S": "0.5", "PING_TIMEOUT_S": "1"})
-    proc.prepare_demo()
-    proc.start()
-    try:
+    with ServerProcess(tmp_path_factory.mktemp("pings"),
+                       extra_env={"PING_INTERVAL_S": "0.5", "PING_TIMEOUT_S": "1"}).running() as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def test_pings_keep_coming_while_they_are_answered(quick_pings: ServerProcess) -> None:
@@ -225,16 +217,8 @@ def test_a_client_that_stops_answering_pings_is_dropped(quick_pings: ServerProce
 
 
 def slow_reader(server: ServerProcess) -> socket.socket:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)     # a small window: the server must wait
-    sock.settimeout(10)
-    sock.connect(("127.0.0.1", server.port))
-    sock.sendall(f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-                 f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                 f"Sec-WebSocket-Key: {KEY}\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
+    sock, head = handshake(server, receive_buffer=4096)             # a small window: the server must wait
+    assert head.startswith(b"HTTP/1.1 101 ")
     assert receive(sock)[1].startswith(b"0{")
     send(sock, 0x1, b"40{}")
     return sock
