@@ -35,6 +35,13 @@ _OFFICE_BY_CODE = sa.select(offices).where(offices.c.code == sa.bindparam("code"
 _DEFAULT_OFFICE = sa.select(offices).order_by(offices.c.id).limit(1)
 _SERVICE_BY_CODE = sa.select(services).where(services.c.office_id == sa.bindparam("office_id"),
                                              services.c.code == sa.bindparam("code"))
+# An office and one of its services in one round trip (issuing a ticket needs both). The outer join
+# keeps the office row when the code matches no service, so each gets its own "not found".
+_SERVICE_PREFIX = "service__"
+_WITH_SERVICE = sa.select(offices, *(c.label(_SERVICE_PREFIX + c.name) for c in services.c)).select_from(
+    offices.outerjoin(services, sa.and_(services.c.office_id == offices.c.id, services.c.code == sa.bindparam("code"))))
+_OFFICE_WITH_SERVICE = _WITH_SERVICE.where(offices.c.id == sa.bindparam("office_id"))
+_DEFAULT_OFFICE_WITH_SERVICE = _WITH_SERVICE.order_by(offices.c.id).limit(1)
 _PRIORITY_GROUP = sa.select(priority_groups.c.id).where(
     priority_groups.c.office_id == sa.bindparam("office_id"), priority_groups.c.code == sa.bindparam("code"),
     priority_groups.c.active.is_(True))
@@ -53,24 +60,49 @@ def _office(row: RowMapping) -> Office:
 def get_office(conn: Connection, office_id: int) -> Office:
     row = conn.execute(_OFFICE_BY_ID, {"office_id": office_id}).mappings().first()
     if row is None:
-        raise NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
+        raise _no_office()
     return _office(row)
 
 
 def office_by_code(conn: Connection, code: str) -> Office:
     row = conn.execute(_OFFICE_BY_CODE, {"code": code}).mappings().first()
     if row is None:
-        raise NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
+        raise _no_office()
     return _office(row)
 
 
 def default_office(conn: Connection) -> Office:
     row = conn.execute(_DEFAULT_OFFICE).mappings().first()
     if row is None:
-        raise NotFound("Chưa cấu hình cơ quan nào. Hãy chạy `motcua demo` hoặc tạo cơ quan.",
-                       "No office is configured yet. Run `motcua demo` or create an office.",
-                       code="office_not_found")
+        raise _no_office_configured()
     return _office(row)
+
+
+def _no_office() -> NotFound:
+    return NotFound("Không tìm thấy cơ quan.", "Office not found.", code="office_not_found")
+
+
+def _no_office_configured() -> NotFound:
+    return NotFound("Chưa cấu hình cơ quan nào. Hãy chạy `motcua demo` hoặc tạo cơ quan.",
+                    "No office is configured yet. Run `motcua demo` or create an office.",
+                    code="office_not_found")
+
+
+def office_with_service(conn: Connection, office_id: int | None, code: str) -> tuple[Office, Service | None]:
+    """The office (the first one when `office_id` is None) and its service `code` (None if it has no such
+    service: the caller decides which refusal comes first), read together."""
+    if office_id is None:
+        row = conn.execute(_DEFAULT_OFFICE_WITH_SERVICE, {"code": code}).mappings().first()
+        if row is None:
+            raise _no_office_configured()
+    else:
+        row = conn.execute(_OFFICE_WITH_SERVICE, {"office_id": office_id, "code": code}).mappings().first()
+        if row is None:
+            raise _no_office()
+    if row[_SERVICE_PREFIX + "id"] is None:
+        return _office(row), None
+    service = {name[len(_SERVICE_PREFIX):]: value for name, value in row.items() if name.startswith(_SERVICE_PREFIX)}
+    return _office(row), service_from_row(service)
 
 
 def service_from_row(row: RowMapping) -> Service:
@@ -87,9 +119,13 @@ def service_from_row(row: RowMapping) -> Service:
 def service_by_code(conn: Connection, office_id: int, code: str) -> Service:
     row = conn.execute(_SERVICE_BY_CODE, {"office_id": office_id, "code": code}).mappings().first()
     if row is None:
-        raise NotFound(f"Không có dịch vụ với mã «{code}».", f"There is no service with code “{code}”.",
-                       code="service_not_found")
+        raise no_service(code)
     return service_from_row(row)
+
+
+def no_service(code: str) -> NotFound:
+    return NotFound(f"Không có dịch vụ với mã «{code}».", f"There is no service with code “{code}”.",
+                    code="service_not_found")
 
 
 def list_services(conn: Connection, office_id: int) -> list[Service]:

@@ -139,13 +139,13 @@ class TicketService:
     def _issue(self, req: IssueRequest) -> dict:
         now = self.clock.now()
         with self.db.write() as conn:
-            office = (directory.get_office(conn, req.office_id) if req.office_id
-                      else directory.default_office(conn))
+            office, service = directory.office_with_service(conn, req.office_id or None, req.service)
             if office.kiosk_token_required and not req.authenticated:
                 raise Unauthorized("Cơ quan này chỉ cấp số từ ki-ốt đã đăng ký.",
                                    "This office issues numbers only from registered kiosks.",
                                    code="kiosk_token_required")
-            service = directory.service_by_code(conn, office.id, req.service)
+            if service is None:
+                raise directory.no_service(req.service)
             if req.idempotency_key:
                 existing = conn.execute(_IDEMPOTENT, {"office_id": office.id, "key": req.idempotency_key}).scalar()
                 if existing is not None:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import redis
 import socketio
 
 from queue_server.domain.events import EVENTS_PUBLISHED
@@ -108,6 +109,29 @@ def test_a_ticket_issued_on_one_process_and_called_on_the_other_reaches_boards_o
     finally:
         board_first.close()
         board_second.close()
+
+
+def test_what_one_ticket_publishes_crosses_redis_as_one_message(pair) -> None:  # noqa: ANN001
+    first, _ = pair
+    subscriber = redis.Redis.from_url(REDIS).pubsub(ignore_subscribe_messages=True)
+    subscriber.subscribe(first.extra_env["MESSAGE_QUEUE_CHANNEL"])
+    try:
+        ticket = call(first, "POST", "/api/v1/tickets", {"service": "HOTICH"})
+        carrying: list[dict] = []
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            message = subscriber.get_message(timeout=0.2)
+            if message and b"ticket_issued" in message["data"]:
+                carrying.append(json.loads(message["data"]))
+        assert len(carrying) == 1, carrying
+        [sent] = carrying
+        assert sent["event"] == EVENTS_PUBLISHED
+        (issued, _), (changed, _) = sent["data"][0]
+        assert (issued, changed) == ("ticket_issued", "queue_changed")
+        assert sent["data"][0][0][1]["ticket"]["number"] == ticket["number"]
+        assert sorted(sent["room"]) == ["office:1", "office:1:staff"]      # both rooms, one message
+    finally:
+        subscriber.close()
 
 
 def test_numbering_stays_race_free_across_both_processes(pair) -> None:  # noqa: ANN001

@@ -121,7 +121,22 @@ def test_kiosk_token_required(backend: Database, clock: ManualClock) -> None:
     svc, _ = service(backend, clock)
     with pytest.raises(Unauthorized):
         svc.issue(IssueRequest("S1", office))
+    with pytest.raises(Unauthorized):          # refused before it learns whether the service exists
+        svc.issue(IssueRequest("NOPE", office))
     assert svc.issue(IssueRequest("S1", office, authenticated=True))["number"] == "A001"
+
+
+def test_a_service_is_looked_up_in_its_own_office_only(backend: Database, clock: ManualClock) -> None:
+    office = make_office(backend)
+    other = make_office(backend, code="B", services_spec=[{"code": "ONLYB", "prefix": "B"}])
+    svc, _ = service(backend, clock)
+    with pytest.raises(NotFound) as info:
+        svc.issue(IssueRequest("ONLYB", office))
+    assert info.value.code == "service_not_found"
+    with pytest.raises(NotFound) as info:
+        svc.issue(IssueRequest("S1", other + office + 1000))
+    assert info.value.code == "office_not_found"
+    assert svc.issue(IssueRequest("ONLYB", other))["number"] == "B001"
 
 
 def test_events_carry_increasing_sequence(backend: Database, clock: ManualClock) -> None:
