@@ -412,6 +412,13 @@ class PostgresProbe:
     def cpu_seconds(self) -> float | None:
         return process_tree_cpu_seconds(self.postmaster_pid)
 
+    def vacuum(self, *tables: str) -> float:
+        """VACUUM (ANALYZE) as autovacuum would leave the tables; returns the seconds it took."""
+        started = time.perf_counter()
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
+        return round(time.perf_counter() - started, 3)
+
     def counters(self) -> dict:
         """Sessions opened, commits, rollbacks, deadlocks so far (cumulative statistics, flushed by
         PostgreSQL with a short delay) and the connections open now, for this database."""

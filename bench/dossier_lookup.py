@@ -469,7 +469,7 @@ def in_process(db_path: Path, found: list[str], unknown: list[str], n: int, brea
     from queue_server.domain.dossiers import CodeRejected, parse_code
     from queue_server.domain.errors import NotFound
     from queue_server.persistence.database import Database
-    from queue_server.persistence.tables import dossier_steps, dossiers
+    from queue_server.persistence.tables import dossiers
     from queue_server.services.container import QueueServices
 
     db = Database(f"sqlite:///{db_path}")
@@ -516,10 +516,10 @@ def in_process(db_path: Path, found: list[str], unknown: list[str], n: int, brea
         t1 = perf()
         with db.read() as conn:
             row = conn.execute(sa.select(dossiers).where(dossiers.c.code == text)).mappings().first()
-            steps = conn.execute(sa.select(dossier_steps).where(dossier_steps.c.dossier_id == row["id"])
-                                 .order_by(dossier_steps.c.at, dossier_steps.c.id)).mappings().all()
+            steps = svc._steps(conn, row["id"])      # the service's own reads, so the breakdown cannot drift
+            tz = svc._tz(conn, row)
         t2 = perf()
-        svc.public_view(row, steps, "vi")
+        svc.public_view(row, steps, "vi", tz)
         t3 = perf()
         svc._log("web", None, "found", text)
         t4 = perf()
@@ -550,7 +550,8 @@ def in_process(db_path: Path, found: list[str], unknown: list[str], n: int, brea
         "raw_sqlite_two_selects_ms": percentiles(raw_s), "query_plan": plan,
         "note": "DossierService.lookup(code, 'vi', 'web', '127.0.0.1', None) on QueueServices(Database(file)); "
                 "same code path as GET /api/v1/dossiers/<code> minus Flask, JSON and gevent. The breakdown "
-                "re-runs the method's steps one by one (parse, read transaction with the two SELECTs, "
+                "re-runs the method's steps one by one (parse, read transaction with the dossier, its steps and "
+                "its office's time zone, "
                 "public_view, the dossier_lookups INSERT in its own BEGIN IMMEDIATE transaction).",
     }
 
