@@ -409,3 +409,13 @@ def test_calls_light_the_counter_led_displays(server: ServerProcess, printer: Fa
         wait_for(lambda: 3 not in leds.shown, what="counter 3's display cleared")
     finally:
         agent.stop()
+
+
+def test_the_agent_program_does_not_load_redis() -> None:
+    """python-socketio imports redis whenever it is installed; the agent process keeps it out (6 MB)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "hardware.agent", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--printer" in done.stdout
+    loaded = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert "socketio.client" in loaded                       # the measurement sees the agent's imports
+    assert not [name for name in loaded if name.startswith("redis.")], loaded
