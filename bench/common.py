@@ -202,7 +202,25 @@ async def wait_for_quiet(max_wait_s: float, threshold_cores: float = 0.3, window
         if busy <= threshold_cores or waited >= max_wait_s:
             if busy > threshold_cores:
                 log(f"warning: other processes still use {busy:.2f} cores after {waited:.0f} s; measuring anyway")
-            return {"busy_cores": round(busy, 2), "waited_s": round(waited, 1), "quiet": busy <= threshold_cores}
+            return {"busy_cores": round(busy, 2), "waited_s": round(waited, 1), "quiet": busy <= threshold_cores,
+                    "reference_work_ms": reference_work_ms()}
+
+
+def reference_work_ms(rounds: int = 3) -> float:
+    """How long this machine takes right now for a fixed piece of pure-Python work (best of `rounds`).
+
+    A quiet machine is not always a fast one: on the 2-core VM of bench/RESULTS.md the same server code
+    spent 1.1 ms of CPU per ticket in one run and 1.9 ms in another 40 minutes later, with nothing else
+    running on it. This figure, taken before each measured phase, tells a slow spell of the machine
+    from a slower build."""
+    best = math.inf
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 2)
 
 
 def load_average() -> list[float]:
