@@ -65,6 +65,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TOKEN_PREFIX = "mc_"
+
+
+def new_token() -> str:
+    """A bearer token: 256 random bits, URL-safe. The prefix names it (and lets a secret scanner find
+    one in a leaked file), and keeps it from starting with "-": a device token is typed after
+    `--token` on the agent's command line, where argparse would take such a one for an option."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
 class AuthService:
     def __init__(self, db: Database, clock: Clock, user_token_ttl: timedelta = timedelta(hours=12)) -> None:
         self.db = db
@@ -143,7 +153,7 @@ class AuthService:
 
     # tokens ----------------------------------------------------------------
     def issue_user_token(self, principal: Principal) -> tuple[str, int]:
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = self.clock.now()
         with self.db.write() as conn:
             conn.execute(sa.insert(api_tokens).values(
@@ -157,7 +167,7 @@ class AuthService:
         if conn is None:
             with self.db.write() as own:
                 return self.issue_device_token(office_id, kind, code, name, settings, own)
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         now = to_utc_naive(self.clock.now())
         device_id = conn.execute(sa.select(devices.c.id).where(
             devices.c.office_id == office_id, devices.c.code == code)).scalar()

@@ -2,6 +2,8 @@ from datetime import timedelta
 
 import pytest
 
+from hardware.agent import settings_from
+from queue_server.services.auth import TOKEN_PREFIX
 from queue_server.services.demo import DEMO_PASSWORD
 
 
@@ -72,6 +74,20 @@ def test_device_tokens_are_limited_to_their_job(client, api) -> None:  # noqa: A
         assert client.post("/api/v1/counters/1/call-next", headers=headers).status_code == 401
         assert client.get("/api/v1/counters", headers=headers).status_code == 401
     assert client.get("/api/v1/display/state", headers=dh).status_code == 200
+
+
+def test_tokens_can_follow_an_option_on_a_command_line(client, api) -> None:  # noqa: ANN001
+    """The random part of a token may begin with "-"; the prefix keeps argparse from reading the token
+    after the agent's --token as an option of its own."""
+    issued = [client.post("/api/v1/devices/token", json={"kind": "kiosk", "code": "kiosk-cli"},
+                          headers=api.headers("admin")).json["token"], login(client).json["token"]]
+    assert all(token.startswith(TOKEN_PREFIX) and len(token) >= len(TOKEN_PREFIX) + 43 for token in issued)
+    risky = TOKEN_PREFIX + "-AbCdEfGh"          # what the random part alone could have been at the front
+    command = ["--server", "http://127.0.0.1:5000", "--kiosk", "kiosk-cli", "--token"]
+    assert settings_from([*command, risky]).token == risky
+    with pytest.raises(SystemExit):              # the same token without its prefix is taken for an option
+        settings_from([*command, risky[len(TOKEN_PREFIX):]])
+    assert client.get("/api/v1/counters", headers={"Authorization": f"Bearer {issued[1]}"}).status_code == 200
 
 
 def test_only_admins_issue_device_tokens(client, api) -> None:  # noqa: ANN001
