@@ -464,6 +464,8 @@ def test_a_late_dossier_with_an_apology(page: Page, hall: Hall, kiosk: str) -> N
         "Đang giải quyết"])
     assert fits(page) == {"scrolls": False, "outside": 0, "small": [], "clipped": []}
     page.set_viewport_size({"width": 1024, "height": 600})       # a small screen: the newest steps that fit
+    # the page redraws on its resize event, which arrives after the viewport has changed
+    page.wait_for_function("document.querySelectorAll('#result-steps li').length < 5")
     expect(page.locator("#result-steps .step-what").first).to_have_text("Đã trả kết quả")
     assert 2 <= page.locator("#result-steps li").count() < 5
     assert fits(page) == {"scrolls": False, "outside": 0, "small": [], "clipped": []}
