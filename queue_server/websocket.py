@@ -224,9 +224,7 @@ class GeventWebSocket:
                 return
             data = data[sent:]
         if self._backlog_bytes + len(data) > BACKLOG_LIMIT:
-            self._backlog.clear()
-            self._backlog_bytes = 0
-            self._say_goodbye(None)
+            self._hang_up()
             raise OSError("the client stopped reading")
         self._backlog.append(data)
         self._backlog_bytes += len(data)
@@ -239,11 +237,15 @@ class GeventWebSocket:
                 self._sock.sendall(self._backlog[0])  # waits, up to the socket's timeout
                 self._backlog_bytes -= len(self._backlog.popleft())
         except OSError:
-            self._backlog.clear()
-            self._backlog_bytes = 0
-            self._say_goodbye(None)
+            self._hang_up()
         finally:
             self._drainer = None
+
+    def _hang_up(self) -> None:
+        """Drops what a client left unread and closes without a close frame (it would queue behind them)."""
+        self._backlog.clear()
+        self._backlog_bytes = 0
+        self._say_goodbye(None)
 
     def _read(self, n: int) -> bytes:
         while len(self._pending) < n:

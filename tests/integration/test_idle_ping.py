@@ -23,31 +23,35 @@ def terminate(pid: int) -> None:
     admin.dispose()
 
 
+def pool_of_one(url: str, idle_ping_s: float) -> Database:
+    return Database(url, pool_size=1, max_overflow=0, idle_ping_s=idle_ping_s)
+
+
+def backend(db: Database) -> int:
+    """The PostgreSQL backend that serves the pool's connection now."""
+    with db.read() as conn:
+        return conn.execute(BACKEND_PID).scalar_one()
+
+
 def test_a_connection_that_died_while_idle_is_replaced_before_use(postgres_url: str) -> None:
-    db = Database(postgres_url, pool_size=1, max_overflow=0, idle_ping_s=0.2)
+    db = pool_of_one(postgres_url, idle_ping_s=0.2)
     try:
-        with db.read() as conn:
-            first = conn.execute(BACKEND_PID).scalar_one()
+        first = backend(db)
         terminate(first)
         time.sleep(0.3)
-        with db.read() as conn:
-            second = conn.execute(BACKEND_PID).scalar_one()
-        assert second != first
+        assert backend(db) != first
     finally:
         db.dispose()
 
 
 def test_a_connection_in_steady_use_is_not_pinged_and_its_death_fails_one_request(postgres_url: str) -> None:
-    db = Database(postgres_url, pool_size=1, max_overflow=0, idle_ping_s=60)
+    db = pool_of_one(postgres_url, idle_ping_s=60)
     try:
-        with db.read() as conn:
-            first = conn.execute(BACKEND_PID).scalar_one()
-        with db.read() as conn:           # not pinged: the same backend answers the statement itself
-            assert conn.execute(BACKEND_PID).scalar_one() == first
+        first = backend(db)
+        assert backend(db) == first       # not pinged: the same backend answers the statement itself
         terminate(first)
-        with pytest.raises(sa.exc.OperationalError), db.read() as conn:
-            conn.execute(BACKEND_PID)
-        with db.read() as conn:
-            assert conn.execute(BACKEND_PID).scalar_one() != first
+        with pytest.raises(sa.exc.OperationalError):
+            backend(db)
+        assert backend(db) != first
     finally:
         db.dispose()
