@@ -19,6 +19,7 @@ from .domain.events import Event
 from .domain.model import DeviceKind
 from .services import health
 from .services.auth import ANONYMOUS, Principal
+from .services.bus import Handoff
 from .services.container import QueueServices
 from .services.display import board_of
 from .services.printing import KioskRef
@@ -118,7 +119,10 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         eio = socketio.server.eio    # this server's own copy of its driver table, not the module's
         eio._async = {**eio._async, "websocket": GeventWebSocket}
         ping_by_timers()
-    svc.bus.subscribe_batches(publish)
+        # The request that published answers without waiting for the writes (or for Redis).
+        svc.bus.subscribe_batches(Handoff(publish, socketio.start_background_task, socketio.server.eio.create_queue))
+    else:
+        svc.bus.subscribe_batches(publish)
     from . import sockets_ratings
     sockets_ratings.register()
 

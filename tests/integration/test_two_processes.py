@@ -7,6 +7,8 @@ Redis on 127.0.0.1, boards as Socket.IO websocket clients.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 import urllib.request
@@ -227,4 +229,36 @@ def test_boards_recover_when_redis_restarts_and_a_resync_shows_the_truth(postgre
             board.close()
         second.stop()
         first.stop()
+        redis.stop()
+
+
+def test_a_stalled_redis_holds_up_no_ticket_and_no_call(tmp_path: Path) -> None:
+    """Redis that stops answering (a stuck host, a full disk) must not stop the counters: the requests
+    answer from the database (they hung before), and what they published reaches the board, in order,
+    once Redis answers again."""
+    redis = PrivateRedis(tmp_path).start()
+    server = ServerProcess(tmp_path / "a", extra_env={"MESSAGE_QUEUE_URL": redis.url,
+                                                      "ID_HASH_KEY": "test-id-hash-key"})
+    server.var_dir.mkdir()
+    server.prepare_demo()
+    board = None
+    try:
+        server.start()
+        board = Board(server)
+        token = call(server, "POST", "/api/v1/auth/token", {"username": "staff1", "password": DEMO_PASSWORD})["token"]
+        os.kill(redis.proc.pid, signal.SIGSTOP)
+        try:
+            ticket = call(server, "POST", "/api/v1/tickets", {"service": "HOTICH"})
+            called = call(server, "POST", "/api/v1/counters/1/call-next", token=token)
+            assert called["number"] == ticket["number"]
+        finally:
+            os.kill(redis.proc.pid, signal.SIGCONT)
+        board.wait_for("ticket_issued", {"number": ticket["number"]})
+        board.wait_for("ticket_called", {"number": ticket["number"]})
+        names = [n for n, _ in board.events if n in ("ticket_issued", "ticket_called")]
+        assert names == ["ticket_issued", "ticket_called"]     # in the order they happened
+    finally:
+        if board is not None:
+            board.close()
+        server.stop()
         redis.stop()
