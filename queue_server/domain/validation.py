@@ -215,8 +215,8 @@ def check_numbering(problems: Problems, style: str, prefix: str | None, block: i
                 raise ValueError(prefix)
             validate_rule(NumberingRule(kind, prefix, None, 3))
         except ValueError:
-            problems.add("prefix", "Tiền tố gồm 1–3 chữ cái in hoa không dấu (ví dụ: A).",
-                         "A prefix is 1–3 capital letters without accents (e.g. A).")
+            problems.add("prefix", "Tiền tố gồm 1–3 chữ cái in hoa A–Z hoặc Đ (ví dụ: A, ĐK).",
+                         "A prefix is 1–3 capital letters, A–Z or Đ (e.g. A, ĐK).")
             return None
         rule = NumberingRule(kind, prefix, None, digits)
         field = "digits"

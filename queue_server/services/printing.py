@@ -101,6 +101,7 @@ def ticket_slip(office: Office, service_name_vi: str, service_name_en: str, view
     `template` (header lines, footer, QR on or off) is the office's saved one unless given: the
     admin's preview passes the one being edited.
     """
+    from hardware.slip import slip_id_for
     from hardware.slip import ticket_slip as layout
 
     template = template or ticket_template(office)
@@ -116,7 +117,7 @@ def ticket_slip(office: Office, service_name_vi: str, service_name_en: str, view
         issued_text=f"{issued:%H:%M} — {issued:%d/%m/%Y}", session_text=f"Buổi: {session_vi}",
         qr_url=track_url if template["qr"] else None, footer=template["footer"],
         priority_text=f"Ưu tiên: {priority_name}" if priority_name else None, english_lines=english,
-        slip_id=f"{view['business_date']}-{view['number']}-{view['id']}",
+        slip_id=slip_id_for(view["business_date"], f"{view['number']}-{view['id']}"),   # "Đ001" → "D001"
     )
     return slip.to_dict()
 

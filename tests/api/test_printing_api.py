@@ -40,6 +40,23 @@ def test_ticket_from_a_kiosk_comes_with_a_print_job(client, app, agent_token) ->
     assert "seq" not in job_event                    # device events never open gaps in the office sequence
 
 
+def test_a_prefix_with_d_stroke_prints_the_number_as_it_is(client, app, api, agent_token) -> None:  # noqa: ANN001
+    admin = api.headers("admin")
+    service = next(s for s in client.get("/api/v1/admin/services", headers=admin).json["services"]
+                   if s["code"] == "HOTICH")
+    body = {k: service[k] for k in ("name_vi", "name_en", "numbering", "prefix", "block", "digits", "daily_limit",
+                                    "opening_hours", "active", "avg_service_s")}
+    assert client.put("/api/v1/admin/services/HOTICH", headers=admin, json={**body, "prefix": "Đ"}).status_code == 200
+    agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
+    received(agent)
+    ticket = issue(client)
+    assert ticket["number"] == "Đ001"
+    (job_event,) = events(agent, "print_job_created")
+    slip = job_event["job"]["slip"]
+    assert next(b for b in slip["blocks"] if b["type"] == "number")["text"] == "Đ001"
+    assert slip["id"] == f"{ticket['business_date']}-D001-{ticket['id']}"      # the preview's file name
+
+
 def test_no_print_job_without_a_kiosk_printer(client) -> None:  # noqa: ANN001
     r = client.post("/api/v1/tickets", json={"service": "HOTICH"})
     assert r.status_code == 201 and r.json.get("print_job") is None
