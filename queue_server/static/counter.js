@@ -544,7 +544,10 @@
     e.preventDefault();            // the digit must not land in a dialog's field opened by this key
     if (e.repeat) { return; }      // holding a key must not call number after number
     if (button.disabled) {
-      if (!busy) { notify(tr('not_now')); }
+      if (!busy) {
+        var paused = view && view.counter && view.counter.state !== 'active' && digit !== 8;
+        notify(tr(paused ? 'not_while_paused' : 'not_now'));
+      }
       return;
     }
     button.click();

@@ -197,7 +197,7 @@ def test_a_working_session_at_counter_1(page: Page, public: PublicApi) -> None:
     tuphap = public.issue("TUPHAP")
     expect(waiting(page, "TUPHAP")).to_have_text("1")
     page.keyboard.press("1")  # while paused the shortcut is refused, and says so
-    expect(page.locator("#notice")).to_have_text("Thao tác này không dùng được lúc này.")
+    expect(page.locator("#notice")).to_have_text("Quầy đang tạm dừng. Bấm «Tiếp tục» (phím 8) để gọi số.")
     expect(page.locator("#no-current")).to_be_visible()
     assert public.ticket(tuphap["id"])["status"] == "waiting"
     press(page, "8")
@@ -205,6 +205,8 @@ def test_a_working_session_at_counter_1(page: Page, public: PublicApi) -> None:
     expect(page.locator("#paused-banner")).to_be_hidden()
     expect(button(page, "Gọi số tiếp theo")).to_be_enabled()
     assert public.counter(1)["state"] == "active"
+    page.keyboard.press("2")  # nothing to recall: refused, without the pause's wording
+    expect(page.locator("#notice")).to_have_text("Thao tác này không dùng được lúc này.")
 
     # Pause with a reason of one's own, from the keyboard.
     press(page, "7")
