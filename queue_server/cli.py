@@ -22,7 +22,7 @@ from .persistence import schema
 from .persistence.database import Database
 from .persistence.tables import offices
 from .services.auth import AuthService
-from .services.demo import DEMO_KIOSK, DEMO_OFFICE_CODE, DEMO_PASSWORD, STAFF, load_demo
+from .services.demo import DEMO_KIOSK, DEMO_OFFICE_CODE, DEMO_PASSWORD, STAFF, load_demo, load_demo_dossiers
 from .startup import StartupError, check_message_queue, open_database
 
 
@@ -249,9 +249,10 @@ def serve() -> None:
     os.execv(sys.executable, gunicorn_command(where["host"], where["port"]))
 
 
-def _demo_agent_token(database: Database, var: Path) -> str:
-    """The demo agent's token, kept in var/ between runs so tokens do not pile up."""
-    path = var / "demo-agent.token"
+def _demo_token(database: Database, var: Path, kind: DeviceKind, code: str, name: str,
+                settings: dict | None = None) -> str:
+    """A demo device's token, kept in var/ between runs so tokens do not pile up."""
+    path = var / f"demo-{code}.token"
     auth = AuthService(database, SystemClock())
     if path.exists():
         try:
@@ -261,7 +262,7 @@ def _demo_agent_token(database: Database, var: Path) -> str:
             pass
     with database.read() as conn:
         office_id = conn.execute(sa.select(offices.c.id).where(offices.c.code == DEMO_OFFICE_CODE)).scalar_one()
-    token = auth.issue_device_token(office_id, DeviceKind.AGENT, f"agent-{DEMO_KIOSK}", "Tác tử ki-ốt 1")
+    token = auth.issue_device_token(office_id, kind, code, name, settings)
     path.write_text(token)
     path.chmod(0o600)
     return token
@@ -283,8 +284,13 @@ def run_demo() -> None:
     var = Path(settings.from_environment()["VAR_DIR"])
     printer_file, previews = var / f"printer-{DEMO_KIOSK}.bin", var / "tickets"
     previews.mkdir(parents=True, exist_ok=True)
+    agent_env = {**os.environ, "MOTCUA_AGENT_TOKEN": _demo_token(database, var, DeviceKind.AGENT,
+                                                                  f"agent-{DEMO_KIOSK}", "Tác tử ki-ốt 1")}
+    rating = _demo_token(database, var, DeviceKind.RATING, "rating-1", "Máy đánh giá quầy 1", {"counter": 1})
+    from .services.container import QueueServices
+    codes = load_demo_dossiers(database, QueueServices(database, SystemClock(), settings.from_environment()).dossiers,
+                               SystemClock())
     children = [subprocess.Popen(gunicorn_command(where["host"], where["port"]))]
-    agent_env = {**os.environ, "MOTCUA_AGENT_TOKEN": _demo_agent_token(database, var)}
     children.append(subprocess.Popen(
         [sys.executable, "-m", "hardware.agent", "--server", base, "--kiosk", DEMO_KIOSK,
          "--printer", f"file://{printer_file}", "--preview-dir", str(previews), "--state-dir", str(var / "agent")],
@@ -296,8 +302,10 @@ def run_demo() -> None:
     counter console  {base}/counter
     hall board       {base}/display
     administration   {base}/admin/settings   (also /admin/reports, /admin/live, /admin/audit)
-    rating tablet    {base}/rate/1?token=…    (issue a rating token for counter 1 in the admin's devices)
+    rating tablet    {base}/rate/1?token={rating}   (counter 1)
     API document     {base}/api/openapi.json
+  Dossiers to look up at the kiosk ("Tra cứu hồ sơ") or at {base}/tra-cuu/<code>:
+{chr(10).join(f"    {code}   {stage}" for code, stage in codes)}
   Printed tickets: raw ESC/POS bytes appended to {printer_file},
                    and a PNG of each ticket as printed in {previews}/
   Demo sign-in (demo only, change before real use): admin / {DEMO_PASSWORD}, \
