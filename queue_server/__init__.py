@@ -5,6 +5,7 @@ import logging
 import os
 
 from flask import Flask, jsonify
+from werkzeug.routing import IntegerConverter
 
 from . import config as settings
 from . import logs
@@ -15,8 +16,18 @@ from .startup import StartupError, check_message_queue, open_database
 __version__ = "0.1.0"
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in every route. Ids and numbers are 64-bit in the database (SQLite raises OverflowError past
+    2**63 - 1, a 500), so the address itself takes at most 18 digits: a longer number matches no route and
+    routing answers 404. A bound in the pattern, not `max=`: werkzeug checks `max` only after picking a rule,
+    and a path with rules for other methods (GET and PUT of one address) would then answer 405."""
+
+    regex = r"\d{1,18}"
+
+
 def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowIdConverter   # before any route is added
     app.config.update(settings.DEFAULTS)
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})
@@ -76,8 +87,8 @@ def create_app(overrides: dict | None = None, clock: Clock | None = None) -> Fla
 
     @app.context_processor
     def _inject() -> dict:
-        from .i18n import request_lang, t
-        return {"lang": request_lang(), "t": t, "version": __version__}
+        from .i18n import both, request_lang, t
+        return {"lang": request_lang(), "t": t, "both": both, "version": __version__}
 
     if app.config["ASYNC_MODE"] == "gevent":
         import gevent

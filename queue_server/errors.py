@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
@@ -13,6 +14,7 @@ from .domain import errors as de
 from .i18n import request_lang
 
 log = logging.getLogger(__name__)
+Headers = Sequence[tuple[str, str]]
 
 STATUS = {
     de.InvalidInput: 422,
@@ -37,6 +39,15 @@ HTTP_MESSAGES = {
     503: ("Máy chủ tạm thời không sẵn sàng. Vui lòng thử lại sau ít phút.",
           "The server is temporarily unavailable. Please try again in a few minutes."),
 }
+
+
+CSRF_MESSAGE = ("Phiên làm việc đã hết hạn, vui lòng tải lại trang.",
+                "The session form token is missing or expired; reload the page.")
+
+
+def http_message(status: int) -> tuple[str, str]:
+    """Every status has words in both languages: an unlisted one borrows its class's (400 or 500)."""
+    return HTTP_MESSAGES.get(status) or HTTP_MESSAGES[500 if status >= 500 else 400]
 
 
 def error_response(status: int, code: str, message_vi: str, message_en: str, details=None):  # noqa: ANN001, ANN201
@@ -68,11 +79,32 @@ def wants_json() -> bool:
             or request.accept_mimetypes.best == "application/json")
 
 
+def error_page(status: int, message_vi: str, message_en: str, headers: Headers = ()):  # noqa: ANN201
+    """What a browser sees instead of JSON: a small page in both languages, Vietnamese first."""
+    try:
+        body = render_template("error.html", status=status, message_vi=message_vi, message_en=message_en)
+    except Exception:  # noqa: BLE001 - the error page itself must not turn into Werkzeug's English one
+        log.exception("error page for %d failed to render", status)
+        body = f"{status}\n{message_vi}\n{message_en}\n"
+        headers = [*headers, ("Content-Type", "text/plain; charset=utf-8")]
+    return body, status, list(headers)
+
+
+def error_answer(status: int, code: str, message_vi: str, message_en: str, details=None,  # noqa: ANN001, ANN201
+                 headers: Headers = ()):
+    """The one place that picks the shape of an error: JSON for the API and JSON clients, a page for browsers."""
+    if not wants_json():
+        return error_page(status, message_vi, message_en, headers)
+    response = error_response(status, code, message_vi, message_en, details)
+    response.headers.extend(headers)
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(de.DomainError)
     def _domain(exc: de.DomainError):  # noqa: ANN202
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-        return error_response(status, exc.code, exc.message_vi, exc.message_en, exc.details or None)
+        return error_answer(status, exc.code, exc.message_vi, exc.message_en, exc.details or None)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):  # noqa: ANN202
@@ -80,24 +112,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # noqa: ANN202
-        return error_response(400, "csrf_failed", "Phiên làm việc đã hết hạn, vui lòng tải lại trang.",
-                              "The session form token is missing or expired; reload the page.")
+        return error_answer(400, "csrf_failed", *CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # noqa: ANN202
-        if not wants_json():
-            return exc
-        vi, en = HTTP_MESSAGES.get(exc.code or 500, (exc.name, exc.name))
-        return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), vi, en)
+        status = exc.code or 500
+        # Allow (405), WWW-Authenticate, Retry-After…: the exception's own headers, minus its HTML body's type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return error_answer(status, exc.name.lower().replace(" ", "_"), *http_message(status), headers=headers)
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError):  # noqa: ANN202
         log.error("database unavailable: %s", exc)
-        vi, en = HTTP_MESSAGES[503]
-        return error_response(503, "database_unavailable", vi, en)
+        return error_answer(503, "database_unavailable", *HTTP_MESSAGES[503])
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # noqa: ANN202
         log.exception("unhandled error on %s %s", request.method, request.path)
-        vi, en = HTTP_MESSAGES[500]
-        return error_response(500, "internal_error", vi, en)
+        return error_answer(500, "internal_error", *HTTP_MESSAGES[500])

@@ -71,6 +71,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role_admin": ("Quản trị viên", "Administrator"),
     "role_supervisor": ("Lãnh đạo", "Supervisor"),
     "role_staff": ("Cán bộ", "Staff"),
+    "error_code": ("Mã lỗi", "Error"),
+    "error_hint_404": ("Vui lòng kiểm tra lại địa chỉ đã nhập, hoặc quét lại mã QR trên phiếu.",
+                       "Please check the address you typed, or scan the QR code on your ticket again."),
+    "error_home": ("Về trang đầu", "Go to the start page"),
+    "login_expired": ("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
+                      "The sign-in form had expired. Please sign in again."),
     "keep_ticket": ("Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
                     "Please keep your ticket and wait to be called. Thank you!"),
 }
@@ -79,3 +85,8 @@ TEXTS: dict[str, tuple[str, str]] = {
 def t(key: str) -> str:
     vi, en = TEXTS[key]
     return en if request_lang() == "en" else vi
+
+
+def both(key: str) -> tuple[str, str]:
+    """A text in both languages, Vietnamese first, for pages that show both at once (error pages)."""
+    return TEXTS[key]

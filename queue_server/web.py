@@ -1,12 +1,14 @@
-"""Server-rendered pages: sign-in, the counter console, ticket tracking, the start page."""
+"""Server-rendered pages: sign-in, the counter console, ticket tracking, the start page, the icon."""
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, session, url_for
+from flask_wtf.csrf import CSRFError
 
 from .domain.errors import DomainError
-from .i18n import request_lang
+from .errors import wants_json
+from .i18n import request_lang, t
 from .identity import csrf
 
 bp = Blueprint("web", __name__)
@@ -30,16 +32,30 @@ def index():  # noqa: ANN201
     return render_template("index.html")
 
 
+@bp.get("/favicon.ico")
+def favicon():  # noqa: ANN201
+    """Browsers ask every site for this; without it each page logs a 404 in the console."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=7 * 86400)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
     error = None
     status = 200
+    username = request.form.get("username", "")[:64]
     if request.method == "POST":
-        csrf.protect()
+        try:
+            csrf.protect()
+        except CSRFError:
+            if wants_json():
+                raise
+            # A form left open across a sign-out, or from before the cookies were cleared: the fresh form
+            # below carries a new token, so the person only has to sign in again.
+            return render_template("login.html", error=t("login_expired"), username=username), 400
         svc = current_app.extensions["motcua"]
         try:
-            principal = svc.auth.login(request.form.get("username", "")[:64], request.form.get("password", "")[:200],
-                                       request.remote_addr or "?")
+            principal = svc.auth.login(username, request.form.get("password", "")[:200], request.remote_addr or "?")
         except DomainError as exc:
             error = exc.message(request_lang())
             status = 429 if exc.code == "too_many_attempts" else 401
@@ -48,7 +64,7 @@ def login():  # noqa: ANN201
             session["user_id"] = principal.user_id
             session.permanent = False
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", error=error, next=request.args.get("next", "")), status
+    return render_template("login.html", error=error, username=username), status
 
 
 @bp.post("/logout")
