@@ -33,11 +33,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "track_title": ("Theo dõi số thứ tự", "Track your number"),
     "ticket_not_found": ("Không tìm thấy phiếu. Vui lòng kiểm tra lại mã QR trên phiếu.",
                          "Ticket not found. Please check the QR code on your ticket."),
-    "your_number": ("Số của bạn", "Your number"),
     "service": ("Dịch vụ", "Service"),
     "people_ahead": ("Số người chờ trước", "People ahead"),
     "estimated_wait": ("Thời gian chờ dự kiến", "Estimated wait"),
-    "minutes": ("phút", "min"),
     "please_go_to": ("Mời đến quầy số", "Please go to counter"),
     "status_waiting": ("Đang chờ gọi số", "Waiting to be called"),
     "status_called": ("Đang được gọi", "Being called"),
@@ -71,14 +69,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role_admin": ("Quản trị viên", "Administrator"),
     "role_supervisor": ("Lãnh đạo", "Supervisor"),
     "role_staff": ("Cán bộ", "Staff"),
+    "wait_under_minute": ("Dưới 1 phút", "Under 1 minute"),      # the kiosk's and the tracking page's (wait.js)
+    "wait_minutes": ("Khoảng {m} phút", "About {m} min"),
+    "wait_hours": ("Khoảng {h} giờ {m} phút", "About {h} h {m} min"),
     "error_code": ("Mã lỗi", "Error"),
     "error_hint_404": ("Vui lòng kiểm tra lại địa chỉ đã nhập, hoặc quét lại mã QR trên phiếu.",
                        "Please check the address you typed, or scan the QR code on your ticket again."),
     "error_home": ("Về trang đầu", "Go to the start page"),
     "login_expired": ("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
                       "The sign-in form had expired. Please sign in again."),
-    "keep_ticket": ("Vui lòng giữ phiếu và chờ gọi số. Xin cảm ơn!",
-                    "Please keep your ticket and wait to be called. Thank you!"),
 }
 
 

@@ -43,6 +43,12 @@
   var WEDGE_BREAK_MS = Math.max(300, 6 * WEDGE_GAP_MS);
   var WEDGE_MIN_CHARS = 8;
   var WEDGE_MAX_CHARS = 2000;              // what the lookup accepts; longer is noise
+  // Tile type: at most TILE_MAX_REM, as large as every tile allows (readable for elderly citizens at
+  // arm's length); the waiting count about three quarters of the name, never under 16 px unless the
+  // names themselves are smaller.
+  var TILE_MAX_REM = 1.7;
+  var TILE_MIN_PX = 12;
+  var TILE_INFO_MIN_PX = 16;
 
   function stored(name) {
     try { return window.localStorage.getItem(STORE + name); } catch (e) { return null; }
@@ -122,14 +128,6 @@
   function pick(vi, en) { return state.lang === 'en' ? (en || vi) : (vi || en); }
 
   function serviceName(s) { return pick(s.name_vi, s.name_en); }
-
-  function waitText(seconds) {
-    var s = Math.max(0, Number(seconds) || 0);
-    if (s < 60) { return tr('wait_under_minute'); }
-    var minutes = Math.ceil(s / 60);
-    if (minutes < 90) { return tr('wait_minutes', { m: minutes }); }
-    return tr('wait_hours', { h: Math.floor(minutes / 60), m: minutes % 60 });
-  }
 
   // talking to the server --------------------------------------------------------------
   function api(method, path, payload, options) {
@@ -446,6 +444,50 @@
       b.dataset.state = reason ? (s.limit_reached ? 'limit' : 'closed') : 'open';
       b.disabled = !!reason || !usable;
     });
+    el.tiles.classList.toggle('dense', Math.ceil(services.length / columns) > 5);
+    fitTiles();
+  }
+
+  /* One type size for every tile: the largest at which each name (wrapped onto as many lines as it
+     needs) and its waiting count fit inside the tile, so many services mean more lines, not tiny text. */
+  var fitSignature = '';
+  function fitTiles() {
+    var buttons = Object.keys(tileButtons).map(function (code) { return tileButtons[code]; });
+    if (!buttons.length || el.tiles.offsetParent === null) { return; }    // not on screen: fitted when shown
+    var signature = [body.clientWidth, body.clientHeight, el.tiles.clientHeight, el.tiles.className].concat(
+      buttons.map(function (b) { return b.textContent + (b.disabled ? '0' : '1'); })).join('|');
+    if (signature === fitSignature) { return; }
+    fitSignature = signature;
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    var low = TILE_MIN_PX;
+    var high = Math.floor(rem * TILE_MAX_REM);
+    if (!tilesFit(high)) {
+      while (high - low > 1) {           // fits at low (or nothing fits: low is the least bad)
+        var middle = Math.floor((low + high) / 2);
+        if (tilesFit(middle)) { low = middle; } else { high = middle; }
+      }
+      tilesFit(low);
+    }
+  }
+
+  function tilesFit(size) {
+    el.tiles.style.setProperty('--tile-name-size', size + 'px');
+    var info = Math.max(Math.min(TILE_INFO_MIN_PX, size), Math.round(size * 0.74));
+    el.tiles.style.setProperty('--tile-info-size', info + 'px');
+    return Object.keys(tileButtons).every(function (code) {
+      var b = tileButtons[code];
+      var style = getComputedStyle(b);
+      var width = b.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      var height = b.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+      var shown = Array.prototype.filter.call(b.children, function (c) { return c.offsetHeight > 0; });
+      var needed = (shown.length - 1) * (parseFloat(style.rowGap) || 0);
+      var widest = 0;
+      shown.forEach(function (c) {
+        needed += c.offsetHeight;
+        widest = Math.max(widest, c.offsetWidth);
+      });
+      return needed <= height + 0.5 && widest <= width + 0.5;
+    });
   }
 
   function renderGroups() {
@@ -473,7 +515,7 @@
     el.ticketService.textContent = service ? serviceName(service) : t.service;
     el.ticketPriority.hidden = !t.priority;
     el.ticketAhead.textContent = t.position === null || t.position === undefined ? '—' : String(t.position);
-    el.ticketWait.textContent = waitText(t.estimated_wait_s);
+    el.ticketWait.textContent = window.motcuaWaitText(t.estimated_wait_s, tr);
 
     var p = state.print || { state: 'none' };
     var text;

@@ -2,7 +2,11 @@
 page raises the alert without a reload; it clears when the paper is back. Queues and counters follow calls."""
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.test_counter_console import sign_in
 from tests.browser.test_display import Desk
@@ -60,3 +64,30 @@ def test_the_live_view_in_english_and_closed_to_staff(page: Page, server: Server
     page.goto("/admin/live?lang=en")
     expect(page.locator("#alerts-title")).to_contain_text("Alerts")
     expect(page.locator("#live-label")).to_have_text("Live")
+
+
+def test_times_are_the_office_s_in_a_browser_set_to_utc(browser: Browser, server: ServerProcess,
+                                                        printer: FakeTcpPrinter) -> None:
+    """The office is in Asia/Ho_Chi_Minh (UTC+7) and so are its reports and change log; a browser set to
+    UTC must still show the office's clock, not one seven hours behind. (The printer's agent is a device
+    that has been seen.)"""
+    context = browser.new_context(base_url=server.url, locale="vi-VN", timezone_id="UTC")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        assert page.evaluate("new Date().getTimezoneOffset()") == 0
+        sign_in(page, "admin")
+        page.goto("/admin/live")
+        expect(page.locator("#updated")).to_have_text(re.compile(r"^Cập nhật lúc \d\d:\d\d:\d\d \d\d/\d\d$"))
+        office_now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+        shown = datetime.strptime(f"{office_now.year} " + page.inner_text("#updated").removeprefix("Cập nhật lúc "),
+                                  "%Y %H:%M:%S %d/%m")
+        assert abs(shown - office_now) < timedelta(minutes=5), (shown, office_now)   # UTC would be 7 h off
+        # A device's last contact is on the same clock.
+        live = page.request.get("/api/v1/live").json()
+        device = next(d for d in live["devices"] if d["last_seen"])
+        seen = datetime.fromisoformat(device["last_seen"]).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+        expect(page.locator(f"#device-rows tr[data-device='{device['code']}'] td").nth(3)).to_have_text(
+            seen.strftime("%H:%M:%S %d/%m"))
+    finally:
+        context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -136,12 +137,20 @@ def test_the_date_range_redraws_the_report(page: Page, morning: dict) -> None:
     assert page.evaluate(CHART_DATA, "dossiers")["datasets"][0]["data"] == [0, 0, 0]
     expect(page.locator("#export-xlsx")).to_have_attribute(
         "href", "/api/v1/reports/export.xlsx?from=2020-01-01&to=2020-01-31")
-    page.fill("#range-from", "2020-02-01")          # after "to": the server's message, nothing redrawn
+    page.fill("#range-from", "2020-02-01")          # after "to": the server's message, and no old figures
     page.click("#range-form button[type=submit]")
     expect(page.locator("#range-error")).to_contain_text("Từ ngày")
-    expect(page.locator("#card-issued")).to_have_text("0")
+    expect(page.locator("#report-status")).to_have_text(
+        "Chưa có báo cáo cho khoảng ngày này. Vui lòng sửa ngày rồi bấm «Xem báo cáo».")
+    expect(page.locator("#report-figures")).to_be_hidden()
+    expect(page.locator("#card-issued")).to_be_hidden()
+    expect(page.locator("#table-service")).to_be_hidden()
+    expect(page.locator("#no-data")).to_be_hidden()
+    expect(page.locator("#export-xlsx")).not_to_have_attribute("href", re.compile(".*"))
+    page.screenshot(path="/tmp/motcua-reports-bad-range.png", full_page=True)
     page.get_by_role("button", name="7 ngày").click()
     expect(page.locator("#range-to")).to_have_value(today)
+    expect(page.locator("#report-figures")).to_be_visible()
     expect(page.locator("#no-data")).to_be_hidden()
     report = shown(page)
     assert (datetime.fromisoformat(report["to"]) - datetime.fromisoformat(report["from"])).days == 6
@@ -182,6 +191,26 @@ def test_english_view(page: Page, morning: dict) -> None:
     expect(page.locator("#report-status")).to_contain_text("Report from")
     expect(page.locator("#table-service tbody th").first).to_have_text("Civil status registration")
     assert page.evaluate(CHART_DATA, "dossiers")["labels"] == ["Early", "On time", "Late"]
+
+
+def test_english_counts_are_singular_or_plural(page: Page, morning: dict) -> None:
+    sign_in(page, "admin")
+    page.goto("/admin/reports?lang=en")
+    report = shown(page)                            # today's: one day
+    assert report["days"] == 1
+    expect(page.locator("#report-status")).to_contain_text("(1 day), made at")
+    expect(page.locator("#card-issued-note")).to_have_text("1 day")
+    ratings, dossiers = report["satisfaction"]["count"], report["dossiers"]["total"]
+    expect(page.locator("#card-satisfied-note")).to_have_text(f"{ratings} rating" + ("" if ratings == 1 else "s"))
+    expect(page.locator("#card-in_time-note")).to_have_text(
+        f"{dossiers} dossier{'' if dossiers == 1 else 's'} finished")
+    assert dossiers == 1 and ratings == 2           # both forms seen
+    page.get_by_role("button", name="7 days").click()
+    expect(page.locator("#report-status")).to_contain_text("(7 days), made at")
+    expect(page.locator("#card-issued-note")).to_have_text("7 days")
+    page.goto("/admin/reports?lang=vi")             # Vietnamese has one form
+    expect(page.locator("#card-issued-note")).to_have_text("1 ngày")
+    expect(page.locator("#card-in_time-note")).to_have_text("1 hồ sơ giải quyết xong")
 
 
 def test_without_chart_js_the_tables_still_show(page: Page, morning: dict) -> None:

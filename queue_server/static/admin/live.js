@@ -35,12 +35,18 @@
     var m = Math.floor(seconds / 60);
     return tr('minutes_seconds', { m: m, s: seconds % 60 });
   }
+  // Times in the office's zone, as the reports and the change log show them, whatever the browser's.
+  var OFFICE_TIME = new Intl.DateTimeFormat('en-GB', {
+    timeZone: config.time_zone, hour: '2-digit', minute: '2-digit', second: '2-digit', day: '2-digit',
+    month: '2-digit', hourCycle: 'h23'
+  });
   function clock(iso) {
     if (!iso) { return tr('never'); }
     var d = new Date(iso);
-    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
-    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + ' ' +
-      pad(d.getDate()) + '/' + pad(d.getMonth() + 1);
+    if (isNaN(d.getTime())) { return '—'; }
+    var p = {};
+    OFFICE_TIME.formatToParts(d).forEach(function (part) { p[part.type] = part.value; });
+    return p.hour + ':' + p.minute + ':' + p.second + ' ' + p.day + '/' + p.month;
   }
 
   var state = null;

@@ -18,8 +18,11 @@
   var COLORS = { early: '#0a6b2d', on_time: '#1565c0', late: '#b00020', bar: '#a1121b', waits: '#8a5a00' };
   var TONES = { great: '#0a6b2d', good: '#1565c0', neutral: '#8a5a00', bad: '#b00020' };
 
-  function tr(key, values) {
+  var plural = new Intl.PluralRules(locale);
+  /* A text with its values; with `count`, the singular form ("1 day") where the language has one. */
+  function tr(key, values, count) {
     var pair = config.texts[key];
+    if (count !== undefined && config.texts[key + '_one'] && plural.select(count) === 'one') { pair = config.texts[key + '_one']; }
     var text = pair ? pair[lang === 'en' ? 1 : 0] : key;
     Object.keys(values || {}).forEach(function (name) { text = text.split('{' + name + '}').join(values[name]); });
     return text;
@@ -71,6 +74,7 @@
     $('report-status').textContent = tr('loading');
     $('range-error').hidden = true;
     document.body.setAttribute('aria-busy', 'true');
+    $('report-figures').classList.add('stale');       // the figures on screen are for the dates before
     return fetch(config.summary_url + query(from, to), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (response) {
         if (mine !== asked) { return null; }
@@ -100,31 +104,46 @@
       })
       .catch(function (error) {
         if (mine !== asked) { return; }
-        $('range-error').textContent = error && error.message && error.message !== 'Failed to fetch' ? error.message : tr('network_error');
-        $('range-error').hidden = false;
-        $('report-status').textContent = '';
+        failed(error && error.message && error.message !== 'Failed to fetch' ? error.message : tr('network_error'));
       })
       .then(function () { if (mine === asked) { document.body.removeAttribute('aria-busy'); } });
   }
 
+  /* No report for the dates in the form: say why, and take the last report's figures away with it. */
+  function failed(message) {
+    $('range-error').textContent = message;
+    $('range-error').hidden = false;
+    $('report-status').textContent = tr('failed');
+    $('no-data').hidden = true;
+    $('report-figures').hidden = true;
+    current = null;
+    ['csv', 'xlsx'].forEach(function (kind) {
+      $('export-' + kind).removeAttribute('href');
+      $('export-' + kind).setAttribute('aria-disabled', 'true');
+    });
+  }
+
   // drawing ---------------------------------------------------------------------------------------
   function draw(report) {
+    $('report-figures').hidden = false;
+    $('report-figures').classList.remove('stale');
     var totals = report.totals;
     var dossiers = report.dossiers;
     var sat = report.satisfaction;
     var at = new Date(report.generated_at).toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short', timeZone: report.office.timezone });
-    $('report-status').textContent = tr('loaded', { from: showDay(report.from), to: showDay(report.to), days: report.days, at: at });
+    $('report-status').textContent = tr('loaded', { from: showDay(report.from), to: showDay(report.to), days: report.days, at: at },
+                                        report.days);
     var empty = totals.issued === 0 && totals.called === 0 && sat.count === 0 && dossiers.total === 0;
     $('no-data').hidden = !empty;
     document.body.classList.toggle('report-empty', empty);
 
-    setCard('issued', number(totals.issued), totals.issued, tr('card_issued_note', { days: report.days }));
+    setCard('issued', number(totals.issued), totals.issued, tr('card_issued_note', { days: report.days }, report.days));
     setCard('served', number(totals.served), totals.served, tr('card_served_note', { called: number(totals.called) }));
     setCard('no_show', number(totals.no_show), totals.no_show, tr('card_no_show_note', { transferred: number(totals.transferred) }));
     setCard('wait', totals.wait.mean_min === null ? '—' : minutes(totals.wait.mean_min) + ' ' + tr('minutes_unit'), totals.wait.mean_min,
             tr('card_wait_note', { median: minutes(totals.wait.median_min), p90: minutes(totals.wait.p90_min) }));
-    setCard('satisfied', percent(sat.satisfied_pct), sat.satisfied_pct, tr('card_satisfied_note', { n: number(sat.count) }));
-    setCard('in_time', percent(dossiers.in_time_pct), dossiers.in_time_pct, tr('card_in_time_note', { n: number(dossiers.total) }));
+    setCard('satisfied', percent(sat.satisfied_pct), sat.satisfied_pct, tr('card_satisfied_note', { n: number(sat.count) }, sat.count));
+    setCard('in_time', percent(dossiers.in_time_pct), dossiers.in_time_pct, tr('card_in_time_note', { n: number(dossiers.total) }, dossiers.total));
 
     fillTable('table-service', report.by_service, function (row) { return lang === 'en' ? row.name_en || row.name_vi : row.name_vi; }, true);
     fillTable('table-counter', report.by_counter, function (row) {
@@ -135,6 +154,8 @@
     drawCharts(report);
     $('export-csv').href = config.csv_url + query(report.from, report.to);
     $('export-xlsx').href = config.xlsx_url + query(report.from, report.to);
+    $('export-csv').removeAttribute('aria-disabled');
+    $('export-xlsx').removeAttribute('aria-disabled');
   }
 
   function setCard(name, text, value, note) {
@@ -261,8 +282,9 @@
     var from = $('range-from').value;
     var to = $('range-to').value;
     if (!from || !to) {
-      $('range-error').textContent = tr('from') + ' / ' + tr('to') + ': YYYY-MM-DD';
-      $('range-error').hidden = false;
+      asked += 1;                  // an answer still on its way is for other dates
+      failed(tr('from') + ' / ' + tr('to') + ': YYYY-MM-DD');
+      document.body.removeAttribute('aria-busy');
       return;
     }
     load(from, to, true);
