@@ -79,8 +79,11 @@
   /*
    * options: engine ('clips' | 'browser' | 'chime' | 'off'); audioUrl(call) and textUrl(call), the
    * addresses of a call's WAV and of its sentence; headers() for those requests; onStatus(status).
-   * A call is the board's: {number, counter, announcement} where announcement is the sentence, null
-   * when the server could not read the number, undefined when the call came without it.
+   * A call is the board's: {number, counter, announcement, repeat} where announcement is the sentence,
+   * null when the server could not read the number, undefined when the call came without it; repeat is
+   * how many times to say it (unset: as usual). The board lowers repeat while the call is being said
+   * once the call is over: the browser's voice looks at it before each saying; a WAV is asked for with
+   * it (audioUrl) and, once playing, is heard to its end.
    */
   function Announcer(options) {
     options = options || {};
@@ -297,7 +300,7 @@
       started();
       return self._chime().catch(noop).then(function () {
         if (turn !== self.turn) { throw failure('cancelled'); }
-        return self._speak(text, voice);
+        return self._speak(text, voice, call);
       });
     });
   };
@@ -317,11 +320,15 @@
     });
   };
 
-  Announcer.prototype._speak = function (text, voice) {
+  Announcer.prototype._speak = function (text, voice, call) {
     var self = this;
     var synth = global.speechSynthesis;
     var turn = this.turn;
     synth.cancel();                        // anything left over would delay this
+    function more(index) {                 // read each time: the board may have lowered it meanwhile
+      var times = call && call.repeat > 0 ? call.repeat : REPEAT;
+      return index + 1 < times && turn === self.turn;
+    }
     function once(index) {
       return new Promise(function (resolve, reject) {
         var done = false;
@@ -358,8 +365,8 @@
         };
         synth.speak(utterance);
       }).then(function () {
-        if (index + 1 >= REPEAT || turn !== self.turn) { return null; }
-        return delay(REPEAT_PAUSE_MS).then(function () { return turn === self.turn ? once(index + 1) : null; });
+        if (!more(index)) { return null; }
+        return delay(REPEAT_PAUSE_MS).then(function () { return more(index) ? once(index + 1) : null; });
       });
     }
     return once(0);

@@ -6,8 +6,12 @@
  * gap in the event sequence), then events. The page draws only from `state`, so a snapshot simply
  * replaces what was shown. Every new call and every recall goes through the in-page queue and
  * then through announce(call), one at a time and in order: a burst is shown and heard call after
- * call, none is lost and no two announcements overlap. The voice itself is window.MotcuaAnnouncer
- * (announcer.js); this page picks its engine, unlocks it with the first touch and shows its status.
+ * call, and no two announcements overlap. A call whose turn has not come yet is dropped from the
+ * queue once it is over (its counter has called another number, or finished, missed or transferred
+ * it): it goes to the last calls unannounced, never shown late as "now calling". While calls wait,
+ * the one being made is held on screen shorter, and still said in full (DOMAIN.md: said twice). The voice
+ * itself is window.MotcuaAnnouncer (announcer.js); this page picks its engine, unlocks it with the
+ * first touch and shows its status.
  */
 (function () {
   'use strict';
@@ -19,6 +23,13 @@
   var MAX_ANNOUNCE_MS = 60000;   // an announcement that never ends must not stop the queue
   var FRESH_MS = 120000;         // a call missed while offline is still announced if this recent
   var KEEP_CALLS = 40;
+  // The waiting list, as board.css draws it (rem): two columns of rows sharing the list's height
+  var WAIT_COLS = 2;
+  var WAIT_MAX_ROW = 4.6;
+  var WAIT_GAP = { full: 0.4, short: 0.25 };       // between rows
+  var WAIT_MIN_ROW = { full: 2.42, short: 1.1 };   // full: names ≥ .8rem and English ≥ .75rem; short: Vietnamese only
+  var NAME_MIN_REM = 0.8;                          // 16 px at 1080: a name never shrinks below this
+  var PAGE_MS = 8000;                              // services that do not fit take turns, a page at a time
   var VN_OFFSET_MS = 7 * 3600 * 1000;   // Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving)
   var STORE = 'motcua.display.';
   var WEEKDAYS_VI = ['Chủ Nhật', 'Thứ Hai', 'Thứ Ba', 'Thứ Tư', 'Thứ Năm', 'Thứ Sáu', 'Thứ Bảy'];
@@ -52,7 +63,7 @@
   var el = {};
   ['office-name', 'office-name-en', 'board-scope', 'offline', 'clock', 'date-vi', 'date-en', 'now', 'now-label-vi',
     'now-label-en', 'call-number', 'call-counter', 'call-service', 'call-service-en', 'counter-list', 'recent-list',
-    'no-recent', 'waiting-list', 'loading', 'refused', 'refused-staff-vi', 'refused-staff-en', 'refused-detail',
+    'no-recent', 'waiting-list', 'waiting-page', 'loading', 'refused', 'refused-staff-vi', 'refused-staff-en', 'refused-detail',
     'unlock', 'sound', 'sound-vi', 'sound-en', 'notice', 'notice-track', 'notice-vi', 'notice-en', 'notice-sep'
   ].forEach(function (id) {
     el[id.replace(/-([a-z])/g, function (m, c) { return c.toUpperCase(); })] = document.getElementById(id);
@@ -66,7 +77,7 @@
     counters: [],         // in the office's order: {number, name, name_en, state, reason, current}
     waiting: [],          // [{service, name_vi, name_en, waiting}]
     names: {},            // service code → {vi, en}
-    calls: [],            // newest first: {ticket, number, service, counter, recall, at, shown}
+    calls: [],            // newest first: {ticket, number, service, counter, recall, at, shown, over, dropped}
     announcing: null,     // the call the queue is busy with: shown as the current call
     highlighted: null,    // the call announce() highlights
     skewMs: 0,            // server clock minus this machine's clock
@@ -76,6 +87,7 @@
     notice: null          // the admin's notice {vi, en}, or null
   };
   var queue = [];         // calls waiting for their turn, oldest first
+  var retime = noop;      // the current call's hold looks again at the queue (announce sets it)
 
   // words ---------------------------------------------------------------------------------------
   function tr(key, lang, values) {
@@ -106,7 +118,7 @@
     return headers;
   }
 
-  function delay(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+  function noop() {}
 
   function serverNow() { return Date.now() + state.skewMs; }
 
@@ -131,14 +143,32 @@
     return !!row && row.current === call.number;
   }
 
-  /* The call the big panel shows: the one being announced, else the latest one while its ticket is
-     still being served at that counter — never a call that is over. */
+  /* The call the big panel shows: the one being announced (until its sound is over), else the latest
+     one announced while its ticket is still being served at that counter — never a call that is over. */
   function heroCall() {
     if (state.announcing) { return state.announcing; }
     for (var i = 0; i < state.calls.length; i++) {
-      if (state.calls[i].shown) { return isCurrent(state.calls[i]) ? state.calls[i] : null; }
+      var call = state.calls[i];
+      if (call.shown && !call.dropped) { return isCurrent(call) ? call : null; }
     }
     return null;
+  }
+
+  /* A call is over once its counter serves another number or none (a later call, a finish, a no-show, a
+     transfer), as the events and snapshots tell. Once over, always over: the same number called again
+     later is a new call. A waiting call that is over will be dropped; the one being made is cut short
+     (its hold ends, the browser's voice does not say it again) but its sound is never cut mid-word. */
+  function markOver() {
+    queue.forEach(function (call) {
+      if (!call.over && !isCurrent(call)) { call.over = true; }
+    });
+    var now = state.announcing;
+    if (now && !now.over && !isCurrent(now)) { now.over = true; }
+    retime();
+  }
+
+  function waitingBehind() {
+    return queue.some(function (call) { return !call.over; });
   }
 
   function sameCall(a, b) {
@@ -181,6 +211,7 @@
       mergeCalls(incoming, isNaN(at) ? serverNow() : at);
     }
     state.loaded = true;
+    markOver();
     render();
     pump();
   }
@@ -232,10 +263,11 @@
                  announcement: typeof e.announcement === 'string' || e.announcement === null ? e.announcement
                    : undefined };
     var row = counterRow(e.counter);
-    if (row && !call.recall) { row.current = call.number; }
+    if (row) { row.current = call.number; }           // a recall too: the server recalls only the current one
     state.calls.unshift(call);
     state.calls = state.calls.slice(0, KEEP_CALLS);
     queue.push(call);
+    markOver();                                        // …the counter's earlier call, still waiting, is over
     render();
     pump();
   }
@@ -247,7 +279,9 @@
     row.current = e.current || null;
     row.state = e.state || row.state;
     row.reason = e.reason || null;
+    markOver();
     render();
+    pump();
   }
 
   function onTicketUpdated(e) {
@@ -256,7 +290,9 @@
     var row = counterRow(ticket.counter);
     if (row && row.current === ticket.number) {
       row.current = null;
+      markOver();
       render();
+      pump();
     }
   }
 
@@ -296,7 +332,13 @@
   function pump() {
     if (state.announcing || !queue.length) { return; }
     var call = queue.shift();
-    call.shown = true;
+    call.shown = true;                 // in the last calls from now on, announced or not
+    if (call.over) {                   // over before its turn: not announced
+      call.dropped = true;
+      render();
+      pump();
+      return;
+    }
     state.announcing = call;
     render();
     var over = false;
@@ -326,17 +368,43 @@
    * reconnect)}. Return a promise that
    * settles when the announcement is over: the next call waits for it (at most MAX_ANNOUNCE_MS).
    * The call stays highlighted for the hold time and while it is heard (chime, then "Xin mời công
-   * dân có số thứ tự … đến quầy số …"); before the first touch unlocks sound it is only shown.
+   * dân có số thứ tự … đến quầy số …", as many times as the office says it); before the first touch
+   * unlocks sound it is only shown. While other calls wait, the hold is BURST_MS; the sentence is still
+   * said as many times as the office says it (a citizen who misses the first saying hears the second),
+   * except once the call is over (call.repeat = 1): the browser's voice then does not say it again.
    */
   function announce(call) {
     state.highlighted = call;
     render();
-    var shown = delay(queue.length ? BURST_MS : HOLD_MS);
+    var shown = hold(call);              // first: it decides call.repeat before the voice asks for audio
     return Promise.all([shown, announcer.say(call)]).then(function () {
       if (state.highlighted === call) {
         state.highlighted = null;
         render();
       }
+    });
+  }
+
+  /* Resolves when `call` has been highlighted long enough: HOLD_MS, or BURST_MS from its start once
+     others wait (also when they come during it), or at once when it is over. */
+  function hold(call) {
+    var start = Date.now();
+    return new Promise(function (resolve) {
+      var timer = null;
+      function check() {
+        clearTimeout(timer);
+        var behind = waitingBehind();
+        if (call.over) { call.repeat = 1; }   // the browser's voice checks before saying it again
+        var left = call.over ? 0 : (behind ? BURST_MS : HOLD_MS) - (Date.now() - start);
+        if (left > 0) {
+          timer = setTimeout(check, left);
+          return;
+        }
+        if (retime === check) { retime = noop; }
+        resolve();
+      }
+      retime = check;
+      check();
     });
   }
 
@@ -505,20 +573,67 @@
     fitAll(list);
   }
 
+  /*
+   * How the waiting list fits its box without text too small to read across the hall: each service with
+   * its English line while rows are tall enough ("full"), else in Vietnamese only ("short"), at least
+   * NAME_MIN_REM either way; when even that does not fit, pages of services take turns (PAGE_MS).
+   */
+  function waitingLayout(count, height) {
+    function fits(k) {
+      var rows = Math.max(1, Math.ceil(k / WAIT_COLS));
+      var modes = ['full', 'short'];
+      for (var i = 0; i < modes.length; i++) {
+        var h = Math.min(WAIT_MAX_ROW, (height - (rows - 1) * WAIT_GAP[modes[i]]) / rows);
+        if (h >= WAIT_MIN_ROW[modes[i]]) { return { mode: modes[i], rows: rows }; }
+      }
+      return null;
+    }
+    var layout = fits(count);
+    var pages = 1;
+    if (!layout) {
+      var rows = Math.max(1, Math.floor((height + WAIT_GAP.short) / (WAIT_MIN_ROW.short + WAIT_GAP.short)));
+      pages = Math.ceil(count / (rows * WAIT_COLS));
+      layout = fits(Math.ceil(count / pages)) || { mode: 'short', rows: rows };
+    }
+    layout.pages = pages;
+    layout.perPage = Math.ceil(count / pages);
+    return layout;
+  }
+
+  var waitPage = 0;
+  var waitPages = 1;
+  setInterval(function () {
+    if (waitPages < 2) { return; }
+    waitPage = (waitPage + 1) % waitPages;
+    renderWaiting();
+  }, PAGE_MS);
+
   function renderWaiting() {
     if (!state.loaded) { return; }
     var list = el.waitingList;
+    var rem = parseFloat(window.getComputedStyle(document.documentElement).fontSize) || 16;
+    var layout = waitingLayout(state.waiting.length, list.clientHeight / rem);
+    waitPages = layout.pages;
+    if (waitPage >= waitPages) { waitPage = 0; }
     list.textContent = '';
-    list.style.setProperty('--rows', String(Math.max(1, Math.ceil(state.waiting.length / gridSize(list, '--wait-cols', 2)))));
-    state.waiting.forEach(function (w) {
+    list.dataset.mode = layout.mode;
+    list.style.setProperty('--rows', String(layout.rows));
+    el.waitingPage.hidden = waitPages < 2;
+    setText(el.waitingPage, (waitPage + 1) + '/' + waitPages);
+    state.waiting.slice(waitPage * layout.perPage, (waitPage + 1) * layout.perPage).forEach(function (w) {
       var item = node('li', 'wait');
       item.dataset.service = w.service;
       item.dataset.count = String(w.waiting);
-      var name = node('span', 'w-name lines');
-      name.appendChild(node('span', 'vi fit', w.name_vi));
-      var en = node('span', 'en fit', w.name_en && w.name_en !== w.name_vi ? w.name_en : '');
-      en.lang = 'en';
-      name.appendChild(en);
+      var name = node('span', 'w-name');
+      var vi = node('span', 'vi fit', w.name_vi);
+      vi.dataset.minRem = String(NAME_MIN_REM);
+      name.appendChild(vi);
+      if (layout.mode === 'full') {            // two lines: a long Vietnamese name may take both (fit)
+        name.classList.add('lines');
+        var en = node('span', 'en fit', w.name_en && w.name_en !== w.name_vi ? w.name_en : '');
+        en.lang = 'en';
+        name.appendChild(en);
+      }
       item.appendChild(name);
       item.appendChild(node('span', 'w-count', String(w.waiting)));
       list.appendChild(item);
@@ -526,26 +641,32 @@
     fitAll(list);
   }
 
-  /* Long names and numbers shrink to their box rather than spill out of it (down to 45 %). A Vietnamese
-     name that would shrink a lot takes two lines instead, and its English line gives up its room. */
+  /* Long names and numbers shrink to their box rather than spill out of it (down to 45 %, and never
+     below data-min-rem). A Vietnamese name that would shrink a lot takes two lines instead, and its
+     English line gives up its room. */
   function fit(box) {
     box.style.fontSize = '';
     var lines = box.classList.contains('vi') && box.parentNode.classList.contains('lines') ? box.parentNode : null;
     if (lines) { lines.classList.remove('wrapped'); }
     if (!box.clientWidth || box.scrollWidth <= box.clientWidth + 1) { return; }
     var base = parseFloat(window.getComputedStyle(box).fontSize);
+    var least = base * 0.45;
+    if (Number(box.dataset.minRem) > 0) {
+      least = Math.max(least, Number(box.dataset.minRem) *
+        parseFloat(window.getComputedStyle(document.documentElement).fontSize));
+    }
     var size = base;
     var i;
     if (lines && box.clientWidth / box.scrollWidth < 0.8) {
       lines.classList.add('wrapped');
-      for (i = 0; i < 8 && box.scrollHeight > box.clientHeight + 1 && size > base * 0.45; i++) {
-        size = Math.max(base * 0.45, size * 0.9);
+      for (i = 0; i < 8 && box.scrollHeight > box.clientHeight + 1 && size > least; i++) {
+        size = Math.max(least, size * 0.9);
         box.style.fontSize = size + 'px';
       }
       return;
     }
-    for (i = 0; i < 6 && box.scrollWidth > box.clientWidth + 1 && size > base * 0.45; i++) {
-      size = Math.max(base * 0.45, size * (box.clientWidth / box.scrollWidth) * 0.98);
+    for (i = 0; i < 6 && box.scrollWidth > box.clientWidth + 1 && size > least; i++) {
+      size = Math.max(least, size * (box.clientWidth / box.scrollWidth) * 0.98);
       box.style.fontSize = size + 'px';
     }
   }
@@ -618,16 +739,17 @@
   }
 
   // sound -------------------------------------------------------------------------------------------
-  function announcementQuery(call) {
+  function announcementQuery(call, repeat) {
     var params = new URLSearchParams({ number: call.number, counter: String(call.counter) });
     var office = config.office || (state.office && state.office.code);
     if (office) { params.set('office', office); }      // the office's own phrase and clips
+    if (repeat && call.repeat) { params.set('repeat', String(call.repeat)); }   // once: others are waiting
     return params.toString();
   }
 
   var announcer = new window.MotcuaAnnouncer({
     engine: engine,
-    audioUrl: function (call) { return '/api/v1/announcements/audio?' + announcementQuery(call); },
+    audioUrl: function (call) { return '/api/v1/announcements/audio?' + announcementQuery(call, true); },
     textUrl: function (call) { return '/api/v1/announcements/preview?' + announcementQuery(call); },
     headers: apiHeaders,
     onStatus: function (status) {

@@ -86,15 +86,22 @@ def open_board(page: Page, query: str = HOLD, size: dict | None = None) -> None:
 
 
 def watch_calls(page: Page) -> None:
-    """Records every number the big panel shows from now on, in order (window.shownCalls)."""
+    """Records every number the big panel shows from now on, in order (window.shownCalls), when it came
+    (window.shownAt, performance.now() in ms) and whether a recall was ever shown (window.recallShown)."""
     page.evaluate("""() => {
         window.shownCalls = [];
+        window.shownAt = [];
+        window.recallShown = false;
         const panel = document.getElementById('now');
         const showing = () => panel.dataset.mode === 'idle' ? null : document.getElementById('call-number').textContent;
         let last = showing();                   // already on screen: not news
         const note = () => {
             const number = showing();
-            if (number !== null && number !== last) { window.shownCalls.push(number); }
+            if (panel.dataset.mode === 'recall') { window.recallShown = true; }
+            if (number !== null && number !== last) {
+                window.shownCalls.push(number);
+                window.shownAt.push(performance.now());
+            }
             last = number === null ? last : number;
         };
         new MutationObserver(note).observe(panel, {subtree: true, childList: true, characterData: true,
@@ -177,22 +184,24 @@ def test_the_boards_websocket_is_not_compressed(page: Page, server: ServerProces
 
 def test_a_burst_of_calls_is_shown_one_after_another_in_order(page: Page, server: ServerProcess) -> None:
     desk = Desk(server, "admin")
-    for service in ("DATDAI", "DATDAI", "BAOTRO", "BAOTRO", "HOKINHDOANH", "TRAKETQUA"):
+    for service in ("DATDAI", "BAOTRO", "HOKINHDOANH", "TRAKETQUA", "HOTICH"):
         desk.issue(service)
     open_board(page)
     watch_calls(page)
 
-    called = [(counter, desk.call_next(counter)) for counter in (3, 4, 2, 5, 3, 4)]   # back to back
+    # Five counters call back to back: each call is still current when its turn comes (a counter calling
+    # twice in a burst is test_a_call_over_before_its_turn_is_dropped_and_the_others_keep_their_order).
+    called = [(counter, desk.call_next(counter)) for counter in (3, 4, 2, 5, 1)]
     numbers = [number for _, number in called]
-    assert len(set(numbers)) == 6
+    assert len(set(numbers)) == 5
 
-    expect(page.locator("#recent-list .r-number").nth(5)).to_have_text(numbers[0], timeout=20_000)
-    assert recent_numbers(page)[:6] == numbers[::-1]
-    assert page.locator("#recent-list .r-counter").all_text_contents()[:6] == [f"Quầy {c}" for c, _ in called[::-1]]
+    expect(page.locator("#recent-list .r-number").nth(4)).to_have_text(numbers[0], timeout=20_000)
+    assert recent_numbers(page)[:5] == numbers[::-1]
+    assert page.locator("#recent-list .r-counter").all_text_contents()[:5] == [f"Quầy {c}" for c, _ in called[::-1]]
     expect(page.locator("#now")).to_have_class("panel now")            # the queue has run dry
     assert page.evaluate("window.shownCalls") == numbers                # each one had its turn, in order
     expect(page.locator("#call-number")).to_have_text(numbers[-1])
-    for counter, number in called[2:]:
+    for counter, number in called:
         expect(page.locator(f".counter-row[data-counter='{counter}'] .c-ticket")).to_have_text(number)
 
 
@@ -287,6 +296,7 @@ def test_the_board_recovers_after_the_server_restarts(page: Page, server: Server
     missed = desk.call_next(5)            # most likely before the board is back: it comes with the snapshot
     expect(page.locator("#offline")).to_be_hidden(timeout=20_000)
     expect(page.locator("body")).to_have_attribute("data-live", "online")
+    expect(page.locator("#call-number")).to_have_text(missed)          # the snapshot is in (the next call ends it)
     live = desk.call_next(5)
     expect(page.locator("#recent-list .r-number").nth(1)).to_have_text(missed, timeout=10_000)
     expect(page.locator("#recent-list .r-number").first).to_have_text(live)
@@ -327,8 +337,83 @@ def test_calls_made_while_the_board_was_cut_off_are_shown_after_it_is_back(page:
     expect(page.locator("#recent-list .r-number").nth(1)).to_have_text(missed[0], timeout=10_000)
     expect(page.locator("#recent-list .r-number").first).to_have_text(missed[1])
     expect(page.locator("#now")).to_have_class("panel now")
-    assert page.evaluate("window.shownCalls") == missed                  # both announced, in order
+    assert page.evaluate("window.shownCalls") == missed[1:]   # the first was over already: listed, not announced
     expect(page.locator(".counter-row[data-counter='4'] .c-ticket")).to_have_text(missed[1])
+    desk.post("/api/v1/counters/4/finish")
+
+
+def call_number(desk: Desk, counter: int, ticket: dict) -> None:
+    desk.post(f"/api/v1/counters/{counter}/call", {"number": ticket["number"]})
+
+
+def test_a_call_over_before_its_turn_is_dropped_and_the_others_keep_their_order(
+        page: Page, server: ServerProcess) -> None:
+    """Calls wait their turn behind the one on screen; one that is over by then (its counter called another
+    number, or marked it missed or finished) joins the last calls but is never shown as "now calling"."""
+    desk = Desk(server, "admin")
+    first, missed, replaced, finished, waiting = (
+        desk.issue(s) for s in ("DATDAI", "HOKINHDOANH", "XAYDUNG", "XAYDUNG", "BAOTRO"))
+    open_board(page, "hold=60")                  # the first call holds the panel until it is over
+    watch_calls(page)
+    call_number(desk, 3, first)
+    expect(page.locator("#call-number")).to_have_text(first["number"])
+    call_number(desk, 2, missed)
+    desk.post("/api/v1/counters/2/no-show")
+    call_number(desk, 2, replaced)
+    call_number(desk, 2, finished)                # the counter moved on from `replaced`…
+    desk.post("/api/v1/counters/2/finish")        # …and is done with `finished`
+    call_number(desk, 4, waiting)                 # still at counter 4 when its turn comes
+    expect(page.locator(".counter-row[data-counter='2'] .c-ticket")).to_have_text("—")
+    expect(page.locator(".counter-row[data-counter='4'] .c-ticket")).to_have_text(waiting["number"])
+    expect(page.locator("#call-number")).to_have_text(first["number"])
+    expect(page.locator("#now")).to_have_class("panel now fresh")
+
+    desk.post("/api/v1/counters/3/finish")        # the first is over: its hold ends, the queue moves on
+    expect(page.locator("#call-number")).to_have_text(waiting["number"])
+    expect(page.locator("#now")).to_have_attribute("data-mode", "call")
+    assert page.evaluate("window.shownCalls") == [first["number"], waiting["number"]]
+    expect(page.locator("#recent-list .r-number").first).to_have_text(waiting["number"])
+    assert recent_numbers(page)[:5] == [t["number"] for t in (waiting, finished, replaced, missed, first)]
+    desk.post("/api/v1/counters/4/finish")
+    expect(page.locator("#now")).to_have_attribute("data-mode", "idle")
+
+
+def test_the_counter_consoles_actions_leave_no_stale_call_on_the_board(page: Page, server: ServerProcess) -> None:
+    """Call, recall, finish, call, no-show, call, transfer, call, finish at one counter, faster than the
+    board's hold: what ends stays ended on the board, which comes back to idle with the counter."""
+    desk = Desk(server, "staff1")
+    tickets = [desk.issue("HOTICH") for _ in range(4)]
+    open_board(page, "hold=60")
+    watch_calls(page)
+    for ticket, end in zip(tickets, ("finish", "no-show", "transfer", "finish"), strict=True):
+        call_number(desk, 1, ticket)
+        if ticket is tickets[0]:
+            desk.post("/api/v1/counters/1/recall")
+        desk.post(f"/api/v1/counters/1/{end}", {"service": "TUPHAP"} if end == "transfer" else {})
+    try:
+        expect(page.locator(".counter-row[data-counter='1'] .c-ticket")).to_have_text("—")
+        expect(page.locator("#now")).to_have_attribute("data-mode", "idle")
+        expect(page.locator("#now")).to_contain_text("Mời quý vị chờ đến lượt")
+        expect(page.locator("#recent-list .r-number").first).to_have_text(tickets[3]["number"])
+        assert page.evaluate("window.recallShown") is False     # the recall was over before its turn
+    finally:
+        call_number(desk, 1, tickets[2])                          # the transferred copy, out of the way
+        desk.post("/api/v1/counters/1/finish")
+
+
+def test_a_call_is_held_shorter_once_another_waits(page: Page, server: ServerProcess) -> None:
+    desk = Desk(server, "admin")
+    alone, behind = desk.issue("DATDAI"), desk.issue("BAOTRO")
+    open_board(page, "hold=8")                    # 8 s for a call alone, 4 s while others wait
+    watch_calls(page)
+    call_number(desk, 3, alone)
+    expect(page.locator("#call-number")).to_have_text(alone["number"])
+    call_number(desk, 4, behind)                  # comes while the first is held
+    expect(page.locator("#call-number")).to_have_text(behind["number"], timeout=20_000)
+    shown_at = page.evaluate("window.shownAt")
+    assert page.evaluate("window.shownCalls") == [alone["number"], behind["number"]]
+    assert shown_at[1] - shown_at[0] < 8000, shown_at             # the first gave way before its full hold
+    desk.post("/api/v1/counters/3/finish")
     desk.post("/api/v1/counters/4/finish")
 
 

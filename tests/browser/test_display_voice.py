@@ -67,6 +67,7 @@ RECORD_SOUND = """((rate) => {
 
 FAKE_VIETNAMESE_VOICE = """(() => {
     // A speech engine with one Vietnamese voice, as Windows or Android have: says each sentence in 300 ms.
+    const SAYING_MS = 300;
     const voice = {name: 'Fake Vietnamese', lang: 'vi-VN', localService: true, default: false, voiceURI: 'fake-vi'};
     class Utterance extends EventTarget {
         constructor(text) { super(); this.text = text; this.lang = ''; this.voice = null; this.rate = 1; }
@@ -84,7 +85,7 @@ FAKE_VIETNAMESE_VOICE = """(() => {
             setTimeout(() => u.fire('start'), 10);
             setTimeout(() => {
                 if (speaking.includes(u)) { speaking.splice(speaking.indexOf(u), 1); u.fire('end'); }
-            }, 300);
+            }, SAYING_MS);
         },
         cancel() { speaking.splice(0).forEach(u => u.fire('error', {error: 'canceled'})); },
         addEventListener() {}, removeEventListener() {},
@@ -367,3 +368,73 @@ def test_a_server_gone_mid_burst_is_heard_as_a_chime_then_clips_again(page: Page
     played = wait_for_sounds(page, "audio", 2)
     assert announced(played[1]) == (back["number"], 4)
     expect_status(page, "clips", "Âm thanh: giọng ghi âm", "Sound: recorded voice")
+
+
+def test_a_call_over_before_its_turn_is_never_heard(page: Page, server: ServerProcess) -> None:
+    """While one call is said, the next ones wait; those that are over by their turn (missed, finished, the
+    counter already on another number) are not said late: the hall hears only numbers still being called."""
+    desk = Desk(server, "admin")
+    first, missed, finished, waiting = (desk.issue(s) for s in ("DATDAI", "HOKINHDOANH", "HOKINHDOANH", "BAOTRO"))
+    open_voiced_board(page, "hold=60")                   # the first holds the queue until it is over
+    desk.post("/api/v1/counters/3/call", {"number": first["number"]})
+    desk.post("/api/v1/counters/2/call", {"number": missed["number"]})
+    desk.post("/api/v1/counters/2/no-show")
+    desk.post("/api/v1/counters/2/call", {"number": finished["number"]})
+    desk.post("/api/v1/counters/2/finish")
+    desk.post("/api/v1/counters/4/call", {"number": waiting["number"]})
+    expect(page.locator(".counter-row[data-counter='2'] .c-ticket")).to_have_text("—")
+    expect(page.locator(".counter-row[data-counter='4'] .c-ticket")).to_have_text(waiting["number"])
+    wait_for_sounds(page, "audio", 1)
+    expect(page.locator("#call-number")).to_have_text(first["number"])
+
+    desk.post("/api/v1/counters/3/finish")
+    played = wait_for_sounds(page, "audio", 2)
+    assert [announced(p) for p in played] == [(first["number"], 3), (waiting["number"], 4)]
+    assert "repeat" not in parse_qs(urlsplit(played[1]["source"]).query)   # nothing behind it: said in full
+    expect(page.locator("#call-number")).to_have_text(waiting["number"])
+    expect(page.locator("#recent-list .r-number")).to_contain_text(
+        [waiting["number"], finished["number"], missed["number"], first["number"]])
+    desk.post("/api/v1/counters/4/finish")
+    expect(page.locator("#now")).to_have_attribute("data-mode", "idle")
+    assert len(sounds(page, "audio")) == 2 and sounds(page, "tone") == []
+
+
+def test_each_call_of_a_burst_is_said_in_full_one_after_another(page: Page, server: ServerProcess) -> None:
+    """A burst waits its turn, and every call still current is said as the office says it (twice): a
+    citizen who misses the first saying hears the second."""
+    desk = Desk(server, "admin")
+    alone, queued, last = (desk.issue(s) for s in ("DATDAI", "BAOTRO", "TRAKETQUA"))
+    open_voiced_board(page, "hold=60")
+    desk.post("/api/v1/counters/3/call", {"number": alone["number"]})
+    wait_for_sounds(page, "audio", 1)
+    desk.post("/api/v1/counters/4/call", {"number": queued["number"]})
+    desk.post("/api/v1/counters/5/call", {"number": last["number"]})
+    expect(page.locator(".counter-row[data-counter='5'] .c-ticket")).to_have_text(last["number"])
+    desk.post("/api/v1/counters/3/finish")                # the first gives way…
+    wait_for_sounds(page, "audio", 2)
+    desk.post("/api/v1/counters/4/finish")                # …and so does the second, once it has been said
+    played = wait_for_sounds(page, "audio", 3)
+    assert [announced(p) for p in played] == [(alone["number"], 3), (queued["number"], 4), (last["number"], 5)]
+    assert [parse_qs(urlsplit(p["source"]).query).get("repeat") for p in played] == [None, None, None]
+    for before, after in zip(played, played[1:], strict=False):
+        assert follows(after, before), (before, after)
+    desk.post("/api/v1/counters/5/finish")
+
+
+def test_the_browser_voice_does_not_say_a_call_again_once_it_is_over(page: Page, server: ServerProcess) -> None:
+    desk = Desk(server, "admin")
+    page.add_init_script(FAKE_VIETNAMESE_VOICE.replace("SAYING_MS = 300", "SAYING_MS = 5000"))
+    first, second = desk.issue("DATDAI"), desk.issue("BAOTRO")
+    open_voiced_board(page, "hold=60&voice=browser")
+    desk.post("/api/v1/counters/3/call", {"number": first["number"]})
+    desk.post("/api/v1/counters/4/call", {"number": second["number"]})
+    expect(page.locator(".counter-row[data-counter='4'] .c-ticket")).to_have_text(second["number"])
+    wait_for_sounds(page, "speech", 1)
+    desk.post("/api/v1/counters/3/finish")                 # while the first is said for the first time
+    said = wait_for_sounds(page, "speech", 3)
+
+    def sentence(ticket: dict, counter: int) -> str:
+        query = f"number={ticket['number']}&counter={counter}"
+        return desk._send("GET", f"/api/v1/announcements/preview?{query}")[1]["text"]
+    assert [s["source"] for s in said] == [sentence(first, 3)] + [sentence(second, 4)] * 2   # once, then twice
+    desk.post("/api/v1/counters/4/finish")
