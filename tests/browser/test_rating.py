@@ -237,13 +237,13 @@ def test_the_tracking_page_rates_the_visit_after_it(phone: Page, server: ServerP
     expect(phone.locator("#rate-levels button")).to_have_count(3)
     phone.screenshot(path="/tmp/motcua-rating-track-open.png")
     phone.locator("#rate-levels button[data-level='very_satisfied']").tap()
-    expect(phone.locator("#rate-done")).to_have_text("Cảm ơn bạn đã đánh giá!")
+    expect(phone.locator("#rate-done")).to_have_text("Cảm ơn Ông/Bà đã đánh giá!")
     [rating] = stored(server, ticket["id"])
     assert (rating["level"], rating["channel"], rating["username"], rating["service"]) == (
         "very_satisfied", "web", "staff5", "TRAKETQUA")
 
     phone.reload()
-    expect(phone.locator("#rate-done")).to_have_text("Bạn đã đánh giá: Rất hài lòng")
+    expect(phone.locator("#rate-done")).to_have_text("Ông/Bà đã đánh giá: Rất hài lòng")
     expect(phone.locator("#rate-levels")).to_be_hidden()
     phone.screenshot(path="/tmp/motcua-rating-track-rated.png")
     phone.goto(ticket["track_url"] + "?lang=en")
