@@ -144,6 +144,13 @@ class ApiAuth:
     def headers(self, username: str) -> dict:
         return {"Authorization": f"Bearer {self.token(username)}"}
 
+    def service_settings(self, code: str) -> dict:
+        """A service's settings as PUT /api/v1/admin/services/<code> takes them, read through the API."""
+        listed = self.client.get("/api/v1/admin/services", headers=self.headers("admin")).json["services"]
+        service = next(s for s in listed if s["code"] == code)
+        return {k: service[k] for k in ("name_vi", "name_en", "numbering", "prefix", "block", "digits",
+                                        "daily_limit", "opening_hours", "active", "avg_service_s")}
+
 
 @pytest.fixture
 def api(client) -> ApiAuth:  # noqa: ANN001

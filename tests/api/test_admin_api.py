@@ -111,10 +111,7 @@ def test_a_refusal_names_the_field_in_both_languages_and_changes_nothing(app, cl
 
 def test_a_change_takes_effect_at_once_and_is_in_the_log(app, client, api, supervisor) -> None:  # noqa: ANN001
     admin = api.headers("admin")
-    service = next(s for s in client.get("/api/v1/admin/services", headers=admin).json["services"]
-                   if s["code"] == "HOTICH")
-    body = {k: service[k] for k in ("name_vi", "name_en", "numbering", "prefix", "block", "digits", "daily_limit",
-                                    "opening_hours", "active", "avg_service_s")}
+    body = api.service_settings("HOTICH")
     r = client.put("/api/v1/admin/services/HOTICH", headers=admin, json={**body, "name_vi": "Hộ tịch (mới)"})
     assert r.status_code == 200 and r.json["name_vi"] == "Hộ tịch (mới)"
     listed = client.get("/api/v1/services").json["services"]

@@ -41,12 +41,8 @@ def test_ticket_from_a_kiosk_comes_with_a_print_job(client, app, agent_token) ->
 
 
 def test_a_prefix_with_d_stroke_prints_the_number_as_it_is(client, app, api, agent_token) -> None:  # noqa: ANN001
-    admin = api.headers("admin")
-    service = next(s for s in client.get("/api/v1/admin/services", headers=admin).json["services"]
-                   if s["code"] == "HOTICH")
-    body = {k: service[k] for k in ("name_vi", "name_en", "numbering", "prefix", "block", "digits", "daily_limit",
-                                    "opening_hours", "active", "avg_service_s")}
-    assert client.put("/api/v1/admin/services/HOTICH", headers=admin, json={**body, "prefix": "Đ"}).status_code == 200
+    body = {**api.service_settings("HOTICH"), "prefix": "Đ"}
+    assert client.put("/api/v1/admin/services/HOTICH", headers=api.headers("admin"), json=body).status_code == 200
     agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
     received(agent)
     ticket = issue(client)

@@ -174,16 +174,20 @@ class PtyScanner:
                 os.close(fd)
 
 
-def update_service(server: ServerProcess, code: str, **values: object) -> None:
-    """Changes a service straight in the server's SQLite file, as an admin's edit would."""
-    from queue_server.persistence.tables import services
-
+def update_row(server: ServerProcess, table: sa.Table, where: sa.ColumnElement, **values: object) -> None:
+    """Changes one row straight in the server's SQLite file (what the day's end or an admin's edit would)."""
     engine = sa.create_engine(f"sqlite:///{server.var_dir / 'motcua.db'}")
     try:
         with engine.begin() as conn:
-            assert conn.execute(sa.update(services).where(services.c.code == code).values(**values)).rowcount == 1
+            assert conn.execute(sa.update(table).where(where).values(**values)).rowcount == 1
     finally:
         engine.dispose()
+
+
+def update_service(server: ServerProcess, code: str, **values: object) -> None:
+    """Changes a service straight in the server's SQLite file, as an admin's edit would."""
+    from queue_server.persistence.tables import services
+    update_row(server, services, services.c.code == code, **values)
 
 
 def revoke_token(server: ServerProcess, token: str) -> None:

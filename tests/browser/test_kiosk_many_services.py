@@ -6,49 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from queue_server.domain.schedule import ALWAYS_OPEN
+from tests.browser.many_services import add_services
 from tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.browser
 
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1920, "height": 1080}
-# Services a province centre adds to the demo's eight: long names, as the procedures are called.
-EXTRA = [
-    ("KHAISINH", "Đăng ký khai sinh", "Birth registration"),
-    ("KETHON", "Đăng ký kết hôn", "Marriage registration"),
-    ("KHAITU", "Đăng ký khai tử", "Death registration"),
-    ("TRICHLUC", "Cấp bản sao trích lục hộ tịch", "Copies of civil status extracts"),
-    ("CHUKY", "Chứng thực chữ ký", "Signature certification"),
-    ("BIENDONG", "Đăng ký biến động đất đai", "Land change registration"),
-    ("GPXD", "Cấp giấy phép xây dựng nhà ở riêng lẻ", "Building permits for private houses"),
-    ("MAITANG", "Hỗ trợ chi phí mai táng", "Funeral cost support"),
-    ("NGUOICOCONG", "Chính sách người có công với cách mạng", "Policies for people with merit to the revolution"),
-    ("DOANHNGHIEP", "Đăng ký thành lập hộ kinh doanh và hợp tác xã",
-     "Registering household businesses and cooperatives"),
-    ("MOITRUONG", "Tài nguyên và môi trường", "Natural resources and environment"),
-]
 
 
 @pytest.fixture(scope="module")
 def busy_office(server: ServerProcess) -> Iterator[ServerProcess]:
-    """The demo office with 19 active services, written straight into the server's SQLite file."""
-    from queue_server.persistence.tables import offices, services
-
-    engine = sa.create_engine(f"sqlite:///{server.var_dir / 'motcua.db'}")
-    try:
-        with engine.begin() as conn:
-            office_id = conn.execute(sa.select(offices.c.id).order_by(offices.c.id).limit(1)).scalar_one()
-            for position, (code, vi, en) in enumerate(EXTRA, start=100):
-                conn.execute(sa.insert(services).values(
-                    office_id=office_id, code=code, name_vi=vi, name_en=en, numbering="prefix",
-                    prefix=f"{chr(ord('I') + position - 100)}", digits=3, opening_hours=ALWAYS_OPEN, active=True,
-                    position=position, avg_service_s=300))
-    finally:
-        engine.dispose()
+    """The demo office with 19 active services, added through the admin API."""
+    add_services(server, 19)
     yield server
 
 
@@ -85,7 +57,7 @@ def test_many_services_keep_large_wrapped_names(page: Page, busy_office: ServerP
     expect(page.locator("body")).to_have_attribute("data-live", "online")
     if lang == "en":
         page.get_by_role("button", name="English").click()
-        expect(page.locator(".tile[data-service='KHAISINH'] .tile-name")).to_have_text("Birth registration")
+        expect(page.locator(".tile[data-service='LLTP'] .tile-name")).to_have_text("Criminal record certificates")
     page.wait_for_function("document.fonts.status === 'loaded'")
     measured = page.evaluate(MEASURE)
     page.screenshot(path=f"/tmp/kiosk-19-{name}.png")

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
 from queue_server.services.demo import DEMO_PASSWORD
 from tests.server_process import ServerProcess
 
+from .kiosk_fixtures import update_row
 from .test_kiosk import wait_text
 
 if TYPE_CHECKING:
@@ -137,13 +137,7 @@ FOOTER = {
 def update_ticket(server: ServerProcess, ticket_id: int, **values: object) -> None:
     """Changes a ticket straight in the server's SQLite file (the day's end expires waiting tickets)."""
     from queue_server.persistence.tables import tickets
-
-    engine = sa.create_engine(f"sqlite:///{server.var_dir / 'motcua.db'}")
-    try:
-        with engine.begin() as conn:
-            assert conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(**values)).rowcount == 1
-    finally:
-        engine.dispose()
+    update_row(server, tickets, tickets.c.id == ticket_id, **values)
 
 
 def no_informal_address(page: Page) -> None:
