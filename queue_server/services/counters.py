@@ -26,6 +26,7 @@ from .voice import announcement_text
 
 WAITING = TicketStatus.WAITING.value
 CALLED = TicketStatus.CALLED.value
+ANY = object()   # `expect`: the caller does not say which ticket it believes is current
 
 
 @dataclass
@@ -160,16 +161,28 @@ class CounterService:
                 "led_address": act.counter["led_address"], "state": state or act.counter["state"],
                 "reason": reason if state else act.counter["state_reason"], "current": current_number}
 
-    def _run(self, counter_id: int, actor: Principal, body) -> dict | None:  # noqa: ANN001
+    def _run(self, counter_id: int, actor: Principal, body, expect: object = ANY) -> dict | None:  # noqa: ANN001
+        """`expect`: the ticket id the caller's screen shows as current (None: none). Two consoles at one
+        counter each act on what they show: if the counter has moved on since, nothing changes."""
         with self.db.write() as conn:
             act = self._begin(conn, counter_id, actor)
+            if expect is not ANY and ((current := self._current(conn, act)) and current["id"]) != expect:
+                raise self._moved_on(conn, act)
             result = body(conn, act)
             published = self._finish_tx(conn, act)
         self.bus.publish(published)
         return result
 
+    def _moved_on(self, conn: Connection, act: _Action) -> Conflict:
+        number = self._current_number(conn, act)
+        vi, en = ((f"đang gọi số {number}", f"it is now calling {number}") if number
+                  else ("không còn gọi số nào", "it is calling no number now"))
+        return Conflict(f"Quầy vừa được thao tác từ máy khác ({vi}). Màn hình đã được cập nhật, vui lòng xem lại.",
+                        f"The counter was just used from another screen ({en}). This screen is updated; please "
+                        "check it again.", code="counter_moved_on", details={"current": number})
+
     # actions -----------------------------------------------------------------
-    def call_next(self, counter_id: int, actor: Principal) -> dict | None:
+    def call_next(self, counter_id: int, actor: Principal, expect: object = ANY) -> dict | None:
         def body(conn: Connection, act: _Action) -> dict | None:
             self._require_active(act)
             closed = self._close_current(conn, act, actor, TicketStatus.FINISHED)
@@ -194,9 +207,9 @@ class CounterService:
                              .values(current_ticket_id=None))
                 act.emit(ev.COUNTER_CHANGED, self._counter_event(act, None))
             return None
-        return self._run(counter_id, actor, body)
+        return self._run(counter_id, actor, body, expect)
 
-    def call_number(self, counter_id: int, number: str, actor: Principal) -> dict:
+    def call_number(self, counter_id: int, number: str, actor: Principal, expect: object = ANY) -> dict:
         number = number.strip().upper()
 
         def body(conn: Connection, act: _Action) -> dict:
@@ -219,9 +232,9 @@ class CounterService:
                                code="already_current")
             self._close_current(conn, act, actor, TicketStatus.FINISHED)
             return self._call(conn, act, actor, target, detail="by_number")
-        return self._run(counter_id, actor, body)
+        return self._run(counter_id, actor, body, expect)
 
-    def recall(self, counter_id: int, actor: Principal) -> dict:
+    def recall(self, counter_id: int, actor: Principal, expect: object = ANY) -> dict:
         def body(conn: Connection, act: _Action) -> dict:
             ticket = self._current_or_conflict(conn, act)
             conn.execute(sa.update(tickets).where(tickets.c.id == ticket["id"])
@@ -231,9 +244,9 @@ class CounterService:
             view = ticket_view(row, self._service_code(conn, ticket["service_id"]), act.counter["number"])
             act.emit(ev.TICKET_CALLED, self._call_event(view, act, recall=True, call_id=call_id))
             return view
-        return self._run(counter_id, actor, body)
+        return self._run(counter_id, actor, body, expect)
 
-    def _end_current(self, counter_id: int, actor: Principal, target: TicketStatus) -> dict:
+    def _end_current(self, counter_id: int, actor: Principal, target: TicketStatus, expect: object = ANY) -> dict:
         def body(conn: Connection, act: _Action) -> dict:
             ticket = self._current_or_conflict(conn, act)
             self._close_current(conn, act, actor, target)
@@ -241,15 +254,15 @@ class CounterService:
             act.emit(ev.COUNTER_CHANGED, self._counter_event(act, None))
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket["id"])).mappings().one()
             return ticket_view(row, self._service_code(conn, ticket["service_id"]), act.counter["number"])
-        return self._run(counter_id, actor, body)
+        return self._run(counter_id, actor, body, expect)
 
-    def finish(self, counter_id: int, actor: Principal) -> dict:
-        return self._end_current(counter_id, actor, TicketStatus.FINISHED)
+    def finish(self, counter_id: int, actor: Principal, expect: object = ANY) -> dict:
+        return self._end_current(counter_id, actor, TicketStatus.FINISHED, expect)
 
-    def no_show(self, counter_id: int, actor: Principal) -> dict:
-        return self._end_current(counter_id, actor, TicketStatus.NO_SHOW)
+    def no_show(self, counter_id: int, actor: Principal, expect: object = ANY) -> dict:
+        return self._end_current(counter_id, actor, TicketStatus.NO_SHOW, expect)
 
-    def transfer(self, counter_id: int, service_code: str, actor: Principal) -> dict:
+    def transfer(self, counter_id: int, service_code: str, actor: Principal, expect: object = ANY) -> dict:
         """Ends the visit here and queues the same number at the target service.
 
         The copy keeps its original queue time, so the citizen does not start over.
@@ -277,7 +290,7 @@ class CounterService:
             act.emit(ev.COUNTER_CHANGED, self._counter_event(act, None))
             row = conn.execute(sa.select(tickets).where(tickets.c.id == ticket["id"])).mappings().one()
             return ticket_view(row, self._service_code(conn, ticket["service_id"]), act.counter["number"])
-        return self._run(counter_id, actor, body)
+        return self._run(counter_id, actor, body, expect)
 
     def pause(self, counter_id: int, reason: str, actor: Principal) -> dict:
         return self._set_state(counter_id, actor, CounterState.PAUSED, reason)
@@ -294,11 +307,16 @@ class CounterService:
         self._run(counter_id, actor, body)
         return self.state(counter_id, actor)
 
-    def _current_number(self, conn: Connection, act: _Action) -> str | None:
+    def _current(self, conn: Connection, act: _Action) -> RowMapping | None:
+        """The ticket the counter is serving now (called, not yet ended), if any."""
         if act.counter["current_ticket_id"] is None:
             return None
         row = self._ticket(conn, act.counter["current_ticket_id"])
-        return row["number"] if row["status"] == CALLED else None
+        return row if row["status"] == CALLED else None
+
+    def _current_number(self, conn: Connection, act: _Action) -> str | None:
+        row = self._current(conn, act)
+        return row["number"] if row is not None else None
 
     # reading -----------------------------------------------------------------
     def state(self, counter_id: int, actor: Principal, upcoming: int = 5) -> dict:

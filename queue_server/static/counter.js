@@ -109,8 +109,9 @@
   el.pageAlert.querySelector('.alert-close').addEventListener('click', clearErrors);
 
   // talking to the server ------------------------------------------------------
-  function api(method, path, body) {
+  function api(method, path, body, headers) {
     var options = { method: method, credentials: 'same-origin', headers: { 'Accept': 'application/json' } };
+    Object.keys(headers || {}).forEach(function (name) { options.headers[name] = headers[name]; });
     if (method !== 'GET') {
       options.headers['X-CSRFToken'] = csrf;
       options.headers['Content-Type'] = 'application/json';
@@ -374,7 +375,10 @@
     if (busy || counterId === null) { return Promise.resolve(); }
     busy = true;
     render();
-    return api('POST', '/counters/' + counterId + path, body).then(function (result) {
+    // What this screen shows as current: if another screen at this counter acted meanwhile, the server
+    // refuses (counter_moved_on) instead of ending a visit this screen has not seen.
+    var shown = view && view.current ? String(view.current.id) : 'none';
+    return api('POST', '/counters/' + counterId + path, body, { 'X-Counter-Current': shown }).then(function (result) {
       busy = false;
       if (result.ok) {
         clearErrors();

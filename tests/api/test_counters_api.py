@@ -35,6 +35,39 @@ def test_finishing_twice_is_409_and_changes_nothing(client, api) -> None:  # noq
     assert client.get(f"/api/v1/tickets/{ticket['id']}").json["status"] == "finished"
 
 
+def test_two_screens_at_one_counter_never_end_a_visit_the_other_has_not_seen(client, api) -> None:  # noqa: ANN001
+    """Each screen says which ticket it shows as current; the one that is behind is refused and nothing changes."""
+    h = api.headers("staff1")
+    first, second = issue(client), issue(client)
+    screen_a = client.post("/api/v1/counters/1/call-next", headers={**h, "X-Counter-Current": "none"})
+    assert screen_a.json["number"] == first["number"]
+    for path, body in (("call-next", None), ("finish", None), ("no-show", None), ("recall", None),
+                       ("transfer", {"service": "CHUNGTHUC"}), ("call", {"number": second["number"]})):
+        late = client.post(f"/api/v1/counters/1/{path}", json=body, headers={**h, "X-Counter-Current": "none"})
+        assert late.status_code == 409, (path, late.json)
+        error = late.json["error"]
+        assert error["code"] == "counter_moved_on" and error["details"]["current"] == first["number"]
+        assert first["number"] in error["message_vi"] and first["number"] in error["message_en"]
+    assert client.get(f"/api/v1/tickets/{first['id']}").json["status"] == "called"      # nothing changed
+    assert client.get(f"/api/v1/tickets/{second['id']}").json["status"] == "waiting"
+    assert client.get(f"/api/v1/tickets/{first['id']}").json["recall_count"] == 0
+    # The screen that shows the truth goes on.
+    screen_b = client.post("/api/v1/counters/1/call-next", headers={**h, "X-Counter-Current": str(first["id"])})
+    assert screen_b.status_code == 200 and screen_b.json["number"] == second["number"]
+    done = client.post("/api/v1/counters/1/finish", headers={**h, "X-Counter-Current": str(second["id"])})
+    assert done.status_code == 200 and done.json["status"] == "finished"
+    stale = client.post("/api/v1/counters/1/finish", headers={**h, "X-Counter-Current": str(second["id"])})
+    assert stale.status_code == 409 and stale.json["error"]["details"]["current"] is None
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "１２", "9" * 19])
+def test_a_malformed_current_ticket_header_is_422_and_changes_nothing(client, api, value: str) -> None:  # noqa: ANN001
+    ticket = issue(client)
+    r = client.post("/api/v1/counters/1/call-next", headers={**api.headers("staff1"), "X-Counter-Current": value})
+    assert r.status_code == 422 and r.json["error"]["code"] == "bad_expected_current"
+    assert client.get(f"/api/v1/tickets/{ticket['id']}").json["status"] == "waiting"
+
+
 @pytest.mark.parametrize("action", ["call-next", "recall", "finish", "no-show", "resume"])
 def test_acting_on_another_counter_is_403(client, api, action: str) -> None:  # noqa: ANN001
     issue(client)

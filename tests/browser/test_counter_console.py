@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from queue_server.services.demo import DEMO_PASSWORD
 from tests.server_process import ServerProcess
@@ -328,3 +328,36 @@ def test_connection_loss_is_shown_and_recovered(page: Page, server: ServerProces
     expect(page.locator("#offline-banner")).to_be_hidden(timeout=20_000)
     public.issue("TRAKETQUA")
     expect(waiting(page, "TRAKETQUA")).to_have_text("1")
+
+
+def test_a_screen_behind_another_at_the_same_counter_ends_no_visit_it_has_not_seen(
+        page: Page, browser: Browser, server: ServerProcess, public: PublicApi) -> None:
+    """Two screens at counter 1. The second stops hearing news (its reads are held) while the first calls
+    A and the second's officer presses "call next": the server refuses, A stays called, and the second
+    screen shows the truth once its read goes through."""
+    other = browser.new_context(base_url=server.url, locale="vi-VN", viewport={"width": 1366, "height": 800})
+    second = other.new_page()
+    try:
+        sign_in(page, "staff1")
+        sign_in(second, "staff1")
+        for screen in (page, second):
+            expect(screen.locator("#live-label")).to_have_text("Đã kết nối")
+        ticket = public.issue("HOTICH")
+        expect(waiting(second, "HOTICH")).to_have_text("1")
+        held: list = []
+        second.route("**/api/v1/counters/1", lambda route: held.append(route))      # its reads wait
+        sent: list[str | None] = []
+        second.on("request", lambda r: sent.append(r.headers.get("x-counter-current"))
+                  if r.method == "POST" and r.url.endswith("/call-next") else None)
+        press(page, "1")
+        expect(page.locator("#current-number")).to_have_text(ticket["number"])
+        press(second, "1")
+        expect(second.locator("#page-alert")).to_contain_text(f"Quầy vừa được thao tác từ máy khác (đang gọi số "
+                                                              f"{ticket['number']})")
+        assert sent == ["none"]
+        assert public.ticket(ticket["id"])["status"] == "called"          # the visit goes on
+        assert held                                                       # it did try to read
+        second.unroute("**/api/v1/counters/1")                            # lets the held reads through
+        expect(second.locator("#current-number")).to_have_text(ticket["number"])
+    finally:
+        other.close()
