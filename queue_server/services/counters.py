@@ -221,15 +221,15 @@ class CounterService:
             if not rows:
                 raise NotFound(f"Hôm nay chưa cấp số {number}.", f"No ticket {number} was issued today.",
                                code="ticket_not_found")
+            if any(r["id"] == act.counter["current_ticket_id"] and r["status"] == CALLED for r in rows):
+                raise Conflict(f"Số {number} đang ở quầy này.", f"Number {number} is already at this counter.",
+                               code="already_current")
             callable_rows = [r for r in rows if r["status"] in (WAITING, TicketStatus.NO_SHOW.value)]
             if not callable_rows:
                 raise Conflict(f"Số {number} đã được phục vụ hoặc đang được gọi ở quầy khác.",
                                f"Number {number} has been served or is being called elsewhere.",
                                code="ticket_not_callable")
             target = callable_rows[0]
-            if act.counter["current_ticket_id"] == target["id"]:
-                raise Conflict(f"Số {number} đang ở quầy này.", f"Number {number} is already at this counter.",
-                               code="already_current")
             self._close_current(conn, act, actor, TicketStatus.FINISHED)
             return self._call(conn, act, actor, target, detail="by_number")
         return self._run(counter_id, actor, body, expect)
@@ -273,6 +273,10 @@ class CounterService:
             if target.id == ticket["service_id"]:
                 raise InvalidInput("Phiếu đã thuộc dịch vụ này.", "The ticket already belongs to this service.",
                                    code="same_service")
+            if target.id not in self._served(conn, act.office_id):      # the citizen would wait for nobody
+                raise Conflict(f"Chưa có quầy nào phục vụ dịch vụ «{target.name_vi}»: không chuyển được.",
+                               f"No counter serves “{target.name_en}” yet: the ticket cannot go there.",
+                               code="service_not_served")
             copy_id = conn.execute(sa.insert(tickets).values(
                 office_id=ticket["office_id"], service_id=target.id, business_date=ticket["business_date"],
                 seq=None, number=ticket["number"], priority_group_id=ticket["priority_group_id"],
@@ -306,6 +310,13 @@ class CounterService:
                                                              state.value, reason))
         self._run(counter_id, actor, body)
         return self.state(counter_id, actor)
+
+    @staticmethod
+    def _served(conn: Connection, office_id: int) -> set[int]:
+        """The office's services that some counter serves."""
+        return set(conn.execute(sa.select(counter_services.c.service_id).distinct()
+                                .join(counters, counters.c.id == counter_services.c.counter_id)
+                                .where(counters.c.office_id == office_id)).scalars())
 
     def _current(self, conn: Connection, act: _Action) -> RowMapping | None:
         """The ticket the counter is serving now (called, not yet ended), if any."""
@@ -350,8 +361,9 @@ class CounterService:
                                           .total_seconds()) if waiting else 0,
                     "next": [{"number": w.number, "priority": bool(w.is_priority)} for w in waiting[:upcoming]],
                 })
-            all_services = [{"code": s.code, "name_vi": s.name_vi, "name_en": s.name_en}
-                            for s in directory.list_services(conn, office.id) if s.active]
+            served = self._served(conn, office.id)
+            all_services = [{"code": s.code, "name_vi": s.name_vi, "name_en": s.name_en}   # where to transfer to
+                            for s in directory.list_services(conn, office.id) if s.active and s.id in served]
             return {
                 "counter": {"id": row["id"], "number": row["number"], "name": row["name"],
                             "name_en": row["name_en"], "state": row["state"], "reason": row["state_reason"]},

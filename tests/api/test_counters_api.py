@@ -155,3 +155,28 @@ def test_display_state_shows_calls(client, api) -> None:  # noqa: ANN001
     assert counter1["current"] == "A001" and counter1["current_service"] == "HOTICH"
     assert state["recent_calls"][0]["number"] == "A001" and state["recent_calls"][0]["counter"] == 1
     assert state["seq"] >= 5
+
+
+def test_no_transfer_to_a_service_no_counter_serves(client, api) -> None:  # noqa: ANN001
+    admin, h = api.headers("admin"), api.headers("staff1")
+    hours = api.service_settings("HOTICH")["opening_hours"]
+    created = client.post("/api/v1/admin/services", headers=admin, json={
+        "code": "MOI", "prefix": "M", "name_vi": "Dịch vụ mới", "name_en": "New service", "opening_hours": hours})
+    assert created.status_code == 201, created.json
+    ticket = issue(client)
+    client.post("/api/v1/counters/1/call-next", headers=h)
+    offered = [s["code"] for s in client.get("/api/v1/counters/1", headers=h).json["services"]]
+    assert "MOI" not in offered and "TRAKETQUA" in offered          # the console offers only served services
+    r = client.post("/api/v1/counters/1/transfer", json={"service": "MOI"}, headers=h)
+    assert r.status_code == 409 and r.json["error"]["code"] == "service_not_served"
+    assert "Dịch vụ mới" in r.json["error"]["message_vi"] and "New service" in r.json["error"]["message_en"]
+    assert client.get(f"/api/v1/tickets/{ticket['id']}").json["status"] == "called"    # still at the counter
+
+
+def test_calling_the_number_already_at_this_counter_says_so(client, api) -> None:  # noqa: ANN001
+    h = api.headers("staff1")
+    ticket = issue(client)
+    client.post("/api/v1/counters/1/call-next", headers=h)
+    r = client.post("/api/v1/counters/1/call", json={"number": ticket["number"].lower()}, headers=h)
+    assert r.status_code == 409 and r.json["error"]["code"] == "already_current"
+    assert r.json["error"]["message_vi"] == f"Số {ticket['number']} đang ở quầy này."
