@@ -30,6 +30,7 @@ socketio = SocketIO()
 SNAPSHOT = "snapshot"
 AGENTS: dict[str, KioskRef] = {}   # socket id → the kiosk whose printer that agent serves
 BOARDS: dict[str, dict] = {}       # socket id → what that display board is limited to
+DISPLAYS: dict[str, int] = {}      # socket id of a display device → its device id
 SOUND_SOURCES: dict[str, tuple[int, str]] = {}   # socket id of a board → (office, name in health reports)
 PRESENT: dict[str, tuple[int, int, str]] = {}     # socket id of a board or tablet → (office, device id, code)
 
@@ -159,6 +160,8 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
             raise _refuse(exc) from exc
         if board is not None:
             BOARDS[request.sid] = board
+        if principal.is_device and principal.device_kind is DeviceKind.DISPLAY:
+            DISPLAYS[request.sid] = principal.device_id
         if principal.is_device and principal.device_kind in (DeviceKind.DISPLAY, DeviceKind.RATING):
             PRESENT[request.sid] = (office_id, principal.device_id, principal.device_code)
             services.health.device_presence(office_id, principal.device_id, principal.device_code, +1)
@@ -193,6 +196,7 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     @socketio.on("disconnect")
     def on_disconnect(reason=None):  # noqa: ANN001, ANN202
         BOARDS.pop(request.sid, None)
+        DISPLAYS.pop(request.sid, None)
         SOUND_SOURCES.pop(request.sid, None)
         present = PRESENT.pop(request.sid, None)
         if present is not None:
@@ -205,8 +209,15 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     def on_resync(data=None):  # noqa: ANN001, ANN202
         services: QueueServices = current_app.extensions["motcua"]
         office_id = _office_of(request.sid)
-        if office_id is not None:
-            _send_snapshot(services, office_id, BOARDS.get(request.sid))
+        if office_id is None:
+            return
+        if request.sid in DISPLAYS:      # a display device: its board as the admin has it now
+            board = services.display.board_settings(DISPLAYS[request.sid])
+            if board is None:
+                BOARDS.pop(request.sid, None)
+            else:
+                BOARDS[request.sid] = board
+        _send_snapshot(services, office_id, BOARDS.get(request.sid))
 
     @socketio.on("print_result")
     def on_print_result(data=None):  # noqa: ANN001, ANN202

@@ -95,7 +95,9 @@ class AdminService:
     def _record(self, conn: Connection, actor: Principal, office_id: int, entity: str, key: object, action: str,
                 before: dict | None, after: dict | None) -> None:
         audit.record(conn, self.clock, actor, office_id, entity, key, action, before, after)
-        if entity in HALL_ENTITIES and before != after:
+        board_changed = entity == "device" and (after or {}).get("kind") == DeviceKind.DISPLAY.value and \
+            (before or {}).get("settings") != (after or {}).get("settings")
+        if (entity in HALL_ENTITIES and before != after) or board_changed:
             # Kiosks reload their services and boards resync once the change is committed.
             events = sequence.allocate(conn, office_id, [(ev.SETTINGS_CHANGED, {"what": entity})])
             self.db.after_commit(conn, lambda: self.bus.publish(events))

@@ -8,7 +8,7 @@ from ..domain.errors import InvalidInput
 from ..domain.model import DeviceKind, TicketStatus
 from ..domain.schedule import is_open
 from ..persistence.database import Database
-from ..persistence.tables import counter_services, counters, services, ticket_actions, tickets
+from ..persistence.tables import counter_services, counters, devices, services, ticket_actions, tickets
 from . import offices as directory
 from . import sequence
 from .office_settings import notice_of
@@ -53,6 +53,12 @@ class DisplayService:
             .where(tickets.c.office_id == office_id, tickets.c.business_date == day,
                    tickets.c.status == TicketStatus.WAITING.value)
             .group_by(services.c.code)).all())
+
+    def board_settings(self, device_id: int) -> dict | None:
+        """A display device's board as configured now (an admin may change it while the board is open)."""
+        with self.db.read() as conn:
+            settings = conn.execute(sa.select(devices.c.settings).where(devices.c.id == device_id)).scalar()
+        return (settings or {}).get("board")
 
     def state(self, office_id: int | None, recent: int = 10, board: dict | None = None) -> dict:
         """Board snapshot, read in one transaction so `seq` matches what it shows.

@@ -135,6 +135,27 @@ def test_a_board_limited_to_some_counters(app, client, api) -> None:  # noqa: AN
     assert len(whole["counters"]) == 5 and "board" not in whole
 
 
+def test_an_open_board_follows_its_new_limits_after_the_admin_changes_them(app, client, api) -> None:  # noqa: ANN001
+    admin = api.headers("admin")
+    token = client.post("/api/v1/devices/token", json={"kind": "display", "code": "board-3",
+                                                       "board": {"counters": [3]}}, headers=admin).json["token"]
+    board = socketio.test_client(app, auth={"token": token})
+    (_, snap), = received(board)
+    assert [c["number"] for c in snap["counters"]] == [3]
+    kiosk = socketio.test_client(app)
+    received(kiosk)
+    r = client.put("/api/v1/admin/devices/board-3", json={"board": {"counters": [1]}}, headers=admin)
+    assert r.status_code == 200, r.json
+    assert [name for name, _ in received(board)] == ["settings_changed"]      # the page asks to read again
+    board.emit("resync")
+    (name, snap), = received(board)
+    assert name == "snapshot" and [c["number"] for c in snap["counters"]] == [1] and snap["board"]["counters"] == [1]
+    assert [name for name, _ in received(kiosk)] == ["settings_changed"]
+    assert client.put("/api/v1/admin/devices/board-3", json={"name": "Bảng quầy 1"},
+                      headers=admin).status_code == 200
+    assert received(kiosk) == []                     # a rename changes no board: kiosks are not told to reload
+
+
 def test_a_board_limited_to_nothing_is_refused(app, client, api) -> None:  # noqa: ANN001
     token = client.post("/api/v1/devices/token", json={"kind": "display", "code": "board-0", "board": {}},
                         headers=api.headers("admin")).json["token"]
