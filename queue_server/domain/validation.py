@@ -21,7 +21,7 @@ CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 AGENCY_CODE = re.compile(r"^[0-9A-Z]+(\.[0-9A-Z]+)*$")   # QCVN 102:2016 (DOMAIN.md)
 PREFIX = re.compile(r"^[A-ZĐ]{1,3}$")    # letters the voice can spell
-TIME_OF_DAY = re.compile(r"^([01][0-9]|2[0-4]):[0-5][0-9]$")
+TIME_OF_DAY = re.compile(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")   # 24:00 is the end of the day
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 MAX_COUNTER = 999
@@ -179,8 +179,12 @@ def check_windows(problems: Problems, windows: object, field: str = "opening_hou
             try:
                 validate_windows({day: [(start, end)]})
             except ValueError:
-                problems.add(where, f"{WEEKDAY_VI[d]}: khung giờ {start}–{end} kết thúc trước khi bắt đầu.",
-                             f"{WEEKDAY_EN[d]}: the window {start}–{end} ends before it starts.")
+                if start == end:
+                    problems.add(where, f"{WEEKDAY_VI[d]}: khung giờ {start}–{end} không có phút nào.",
+                                 f"{WEEKDAY_EN[d]}: the window {start}–{end} is empty.")
+                else:
+                    problems.add(where, f"{WEEKDAY_VI[d]}: khung giờ {start}–{end} kết thúc trước khi bắt đầu.",
+                                 f"{WEEKDAY_EN[d]}: the window {start}–{end} ends before it starts.")
                 continue
             good.append((start, end, i))
         good.sort()   # "HH:MM" strings sort as times do

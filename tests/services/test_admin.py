@@ -196,6 +196,20 @@ def test_windows_are_checked_with_the_schedules_own_rules() -> None:
     assert v.check_windows(problems, ALWAYS_OPEN) == {d: [("00:00", "24:00")] for d in ALWAYS_OPEN}
 
 
+@pytest.mark.parametrize(("span", "vi", "en"), [
+    (["24:30", "24:45"], "từ 00:00 đến 24:00", "from 00:00 to 24:00"),     # no time after the end of the day
+    (["23:00", "24:59"], "từ 00:00 đến 24:00", "from 00:00 to 24:00"),
+    (["08:00", "08:00"], "08:00–08:00 không có phút nào", "08:00–08:00 is empty"),
+    (["17:00", "08:00"], "kết thúc trước khi bắt đầu", "ends before it starts"),
+])
+def test_a_bad_window_is_named_for_what_is_wrong_with_it(span: list, vi: str, en: str) -> None:
+    problems = v.Problems()
+    v.check_windows(problems, {"mon": [span]})
+    with pytest.raises(InvalidInput) as refused_:
+        problems.check()
+    assert vi in refused_.value.message_vi and en in refused_.value.message_en
+
+
 # counters --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("changes", "field"), [
     ({"services": []}, "services"),
