@@ -69,9 +69,14 @@ class Problems:
                            details={"field": first.field, "fields": [asdict(p) for p in self.items]})
 
 
+LONGEST_WORD = 30   # a name shown on a kiosk tile or a board row: no Vietnamese or English word comes near it
+
+
 def clean_text(problems: Problems, field: str, value: str | None, *, required: bool = False, max_len: int = 200,
-               multiline: bool = False) -> str:
-    """NFC, trimmed, without control characters (a printer or a board would take them for commands)."""
+               multiline: bool = False, longest_word: int | None = None) -> str:
+    """NFC, trimmed, without control characters (a printer or a board would take them for commands).
+    `longest_word`: for names drawn on tiles and boards, where one unbroken run of letters would squeeze
+    every other name to fit it."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if not multiline:
         text = " ".join(text.split())
@@ -82,6 +87,9 @@ def clean_text(problems: Problems, field: str, value: str | None, *, required: b
     elif len(text) > max_len:
         problems.add(field, f"Tối đa {max_len} ký tự (đang có {len(text)}).",
                      f"At most {max_len} characters (this has {len(text)}).")
+    elif longest_word and any(len(word) > longest_word for word in text.split()):
+        problems.add(field, f"Mỗi từ tối đa {longest_word} ký tự: tên này có một chuỗi liền quá dài.",
+                     f"At most {longest_word} characters a word: this name has an unbroken run that is too long.")
     return text
 
 

@@ -85,6 +85,8 @@ def refused(call, field: str) -> DomainError:  # noqa: ANN001
     ({"opening_hours": {"someday": []}}, "opening_hours.someday"),
     ({"name_vi": "   "}, "name_vi"),
     ({"name_vi": "Hộ\x1btịch"}, "name_vi"),
+    ({"name_vi": "Hộ tịch " + "X" * 31}, "name_vi"),       # one unbroken run would squeeze every kiosk tile
+    ({"name_en": "Civil-status-registration-and-more"}, "name_en"),
     ({"avg_service_s": 5}, "avg_service_s"),
 ])
 def test_a_bad_service_is_refused_naming_the_field_and_nothing_changes(
