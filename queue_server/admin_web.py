@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
 from .domain.errors import DomainError
 from .domain.model import Role
+from .identity import session_user
 from .services.auth import Principal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,13 +28,7 @@ DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"     # an office's zone unless its setting
 
 
 def signed_in() -> Principal | None:
-    if not session.get("user_id"):
-        return None
-    try:
-        return current_app.extensions["motcua"].auth.user_principal(session["user_id"])
-    except DomainError:
-        session.clear()
-        return None
+    return session_user()
 
 
 def page(template: str, **context):  # noqa: ANN003, ANN201

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from .domain.errors import Forbidden
+from .domain.errors import DomainError, Forbidden, Unauthorized
 from .domain.model import DeviceKind
 from .services.auth import ANONYMOUS, Principal, require_user
 
@@ -34,15 +34,34 @@ def current_principal() -> Principal:
     elif session.get("user_id"):
         if request.method in UNSAFE:
             csrf.protect()
-        try:
-            principal = auth.user_principal(session["user_id"])
-        except Exception:
-            session.clear()
-            raise
+        principal = session_user()
+        if principal is None:
+            raise Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
+                               code="invalid_token")
     else:
         principal = ANONYMOUS
     g.principal = principal
     return principal
+
+
+def sign_in(principal: Principal) -> None:
+    """This browser is `principal` until it signs out, the account is locked or its password changes."""
+    session.clear()
+    session["user_id"] = principal.user_id
+    session["stamp"] = current_app.extensions["motcua"].auth.session_stamp(principal.user_id)
+    session.permanent = False
+
+
+def session_user() -> Principal | None:
+    """The user this browser signed in as, while that sign-in holds; else the session is cleared."""
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    try:
+        return current_app.extensions["motcua"].auth.session_principal(user_id, session.get("stamp"))
+    except DomainError:
+        session.clear()
+        return None
 
 
 def staff_principal() -> Principal:

@@ -17,6 +17,7 @@ from .domain import errors as de
 from .domain import events as ev
 from .domain.events import Event
 from .domain.model import DeviceKind
+from .identity import session_user
 from .services import health
 from .services.auth import ANONYMOUS, Principal
 from .services.bus import Handoff
@@ -97,7 +98,11 @@ def _principal(svc: QueueServices, auth: dict) -> Principal:
     if token:
         return svc.auth.principal_from_token(token)
     if session.get("user_id"):
-        return svc.auth.user_principal(session["user_id"])
+        principal = session_user()
+        if principal is None:
+            raise de.Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
+                                  code="invalid_token")
+        return principal
     return ANONYMOUS
 
 

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from .domain.errors import DomainError
 from .errors import wants_json
 from .i18n import request_lang, t
-from .identity import csrf
+from .identity import csrf, session_user, sign_in
 
 bp = Blueprint("web", __name__)
 
@@ -58,11 +58,9 @@ def login():  # noqa: ANN201
             principal = svc.auth.login(username, request.form.get("password", "")[:200], request.remote_addr or "?")
         except DomainError as exc:
             error = exc.message(request_lang())
-            status = 429 if exc.code == "too_many_attempts" else 401
+            status = {"too_many_attempts": 429, "account_locked": 403}.get(exc.code, 401)
         else:
-            session.clear()
-            session["user_id"] = principal.user_id
-            session.permanent = False
+            sign_in(principal)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", error=error, username=username), status
 
@@ -76,14 +74,9 @@ def logout():  # noqa: ANN201
 
 @bp.get("/counter")
 def counter():  # noqa: ANN201
-    if not session.get("user_id"):
+    principal = session_user()
+    if principal is None:
         return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-    svc = current_app.extensions["motcua"]
-    try:
-        principal = svc.auth.user_principal(session["user_id"])
-    except DomainError:
-        session.clear()
-        return redirect(url_for("web.login"))
     return render_template("counter.html", user=principal)
 
 

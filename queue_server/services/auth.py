@@ -129,13 +129,34 @@ class AuthService:
                                   details={"retry_after_s": int(LOGIN_WINDOW.total_seconds())})
             row = conn.execute(sa.select(users).where(users.c.username == username)).mappings().first()
         valid = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password)
-        if row is None or not valid or not row["active"]:
+        if row is None or not valid:
             with self.db.write() as conn:
                 conn.execute(sa.insert(login_failures).values(username=username[:64], address=address[:64],
                                                               at=to_utc_naive(now)))
             raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password.",
                                code="bad_credentials")
+        if not row["active"]:     # said only to whoever knows the password: an officer, not a guesser
+            raise Forbidden("Tài khoản này đã bị khóa. Vui lòng liên hệ quản trị viên.",
+                            "This account is locked. Please contact the administrator.", code="account_locked")
         return self.user_principal(row["id"])
+
+    @staticmethod
+    def _stamp(password_hash: str) -> str:
+        return hashlib.sha256(b"session:" + password_hash.encode()).hexdigest()[:16]
+
+    def session_stamp(self, user_id: int) -> str:
+        """What a browser session keeps of the password it signed in with: a new password ends it."""
+        with self.db.read() as conn:
+            return self._stamp(conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar_one())
+
+    def session_principal(self, user_id: int, stamp: object) -> Principal:
+        """The user of a browser session, while the account is active and its password unchanged since."""
+        with self.db.read() as conn:
+            password_hash = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
+            if password_hash is None or stamp != self._stamp(password_hash):
+                raise Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
+                                   code="invalid_token")
+            return self._user_principal(conn, user_id)
 
     def user_principal(self, user_id: int) -> Principal:
         with self.db.read() as conn:

@@ -133,6 +133,32 @@ class TestSessionPages:
         assert r.status_code == 200 and r.json["number"] == "A001"
         assert client.get("/counter").status_code == 200
 
+    def test_a_password_reset_ends_the_browser_session_too(self, client, app, api) -> None:  # noqa: ANN001
+        token = self._signed_in(client)
+        assert client.get("/api/v1/counters").status_code == 200
+        other = app.test_client()                         # the admin, elsewhere
+        r = other.post("/api/v1/admin/users/staff1/password", json={}, headers=api.headers("admin"))
+        assert r.status_code == 200
+        assert client.get("/api/v1/counters").status_code == 401                 # the session has ended
+        assert client.post("/api/v1/counters/1/call-next", headers={"X-CSRFToken": token}).status_code in (400, 401)
+        assert client.get("/counter").status_code == 302
+        assert client.get("/api/v1/services").json["services"][0]["waiting"] == 0   # nothing was done
+
+    def test_a_locked_account_is_told_so_once_the_password_is_right(self, client, app, api) -> None:  # noqa: ANN001
+        self._signed_in(client)
+        body = {"full_name": "Cán bộ quầy 1", "role": "staff", "active": False, "counters": [1]}
+        r = app.test_client().put("/api/v1/admin/users/staff1", json=body, headers=api.headers("admin"))
+        assert r.status_code == 200, r.json
+        assert client.get("/api/v1/counters").status_code == 401
+        page = client.get("/login").get_data(as_text=True)
+        csrf_token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        r = client.post("/login", data={"username": "staff1", "password": DEMO_PASSWORD, "csrf_token": csrf_token})
+        assert r.status_code == 403 and "Tài khoản này đã bị khóa" in r.get_data(as_text=True)
+        wrong = login(client, "staff1", "not-the-password")                   # a guesser learns nothing
+        assert wrong.status_code == 401 and wrong.json["error"]["code"] == "bad_credentials"
+        right = login(client, "staff1")
+        assert right.status_code == 403 and right.json["error"]["code"] == "account_locked"
+
     def test_wrong_password_page(self, client) -> None:  # noqa: ANN001
         page = client.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" value="')[1].split('"')[0]
