@@ -167,5 +167,8 @@ def list_priority_groups(conn: Connection, office_id: int) -> list[dict]:
     return [{"code": r["code"], "name_vi": r["name_vi"], "name_en": r["name_en"]} for r in rows]
 
 
-def priority_group_name(conn: Connection, group_id: int) -> str:
-    return conn.execute(sa.select(priority_groups.c.name_vi).where(priority_groups.c.id == group_id)).scalar_one()
+def priority_group_names(conn: Connection, group_id: int) -> tuple[str, str]:
+    """(Vietnamese, English); a group with no English name gives its Vietnamese one twice."""
+    vi, en = conn.execute(sa.select(priority_groups.c.name_vi, priority_groups.c.name_en)
+                          .where(priority_groups.c.id == group_id)).one()
+    return vi, en or vi

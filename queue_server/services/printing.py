@@ -95,7 +95,7 @@ def ticket_template(office: Office) -> dict:
 
 
 def ticket_slip(office: Office, service_name_vi: str, service_name_en: str, view: dict, track_url: str | None,
-                lang: str, tz: str, priority_name: str | None, template: dict | None = None) -> dict:
+                lang: str, tz: str, priority_names: tuple[str, str] | None, template: dict | None = None) -> dict:
     """The ticket as the agent will print it (hardware.slip format), in Vietnamese first.
 
     `template` (header lines, footer, QR on or off) is the office's saved one unless given: the
@@ -108,15 +108,21 @@ def ticket_slip(office: Office, service_name_vi: str, service_name_en: str, view
     issued = local_time(datetime.fromisoformat(view["issued_at"]), tz)
     session_vi = SESSION_NAMES[view["session"]][0]
     english = None
+    qr_url = track_url if template["qr"] else None
     if lang == "en":
         english = [f"Queue ticket — {service_name_en}", f"People ahead: {view['position']}",
                    "Please keep this ticket and wait for your number. Thank you!"]
+        if priority_names:
+            english.insert(1, f"Priority: {priority_names[1]}")
+        if qr_url:
+            english.append("Scan the QR code to follow your turn.")
+            qr_url += "?lang=en"             # the phone opens the page in the ticket's language
     slip = layout(
         office_name=office.name, office_lines=template["header_lines"],
         number=view["number"], service_name=service_name_vi, people_ahead=view["position"],
         issued_text=f"{issued:%H:%M} — {issued:%d/%m/%Y}", session_text=f"Buổi: {session_vi}",
-        qr_url=track_url if template["qr"] else None, footer=template["footer"],
-        priority_text=f"Ưu tiên: {priority_name}" if priority_name else None, english_lines=english,
+        qr_url=qr_url, footer=template["footer"],
+        priority_text=f"Ưu tiên: {priority_names[0]}" if priority_names else None, english_lines=english,
         slip_id=slip_id_for(view["business_date"], f"{view['number']}-{view['id']}"),   # "Đ001" → "D001"
     )
     return slip.to_dict()

@@ -179,7 +179,7 @@ class TicketService:
             if self.printing is not None and self.printing.kiosk_prints(conn, office.id, req.kiosk):
                 slip = ticket_slip(office, service.name_vi, service.name_en, view,
                                    track_url(req.track_url_base, row["track_token"]), req.lang, office.timezone,
-                                   directory.priority_group_name(conn, group_id) if group_id else None)
+                                   directory.priority_group_names(conn, group_id) if group_id else None)
                 view["print_job"], job_event = self.printing.enqueue(conn, office.id, req.kiosk, row["id"],
                                                                      "ticket", slip)
                 device_events.append(job_event)

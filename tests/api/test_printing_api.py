@@ -53,6 +53,18 @@ def test_a_prefix_with_d_stroke_prints_the_number_as_it_is(client, app, api, age
     assert slip["id"] == f"{ticket['business_date']}-D001-{ticket['id']}"      # the preview's file name
 
 
+def test_an_english_ticket_says_its_priority_and_its_qr_in_english_too(client, app, agent_token) -> None:  # noqa: ANN001
+    agent = socketio.test_client(app, auth={"token": agent_token, "agent_for": "kiosk-1"})
+    received(agent)
+    ticket = issue(client, lang="en", priority="NCT")
+    (job_event,) = events(agent, "print_job_created")
+    blocks = job_event["job"]["slip"]["blocks"]
+    texts = [b.get("text") for b in blocks]
+    assert "Ưu tiên: Người cao tuổi" in texts and "Priority: Elderly people" in texts
+    assert "Scan the QR code to follow your turn." in texts
+    assert [b["data"] for b in blocks if b["type"] == "qr"] == [ticket["track_url"] + "?lang=en"]
+
+
 def test_no_print_job_without_a_kiosk_printer(client) -> None:  # noqa: ANN001
     r = client.post("/api/v1/tickets", json={"service": "HOTICH"})
     assert r.status_code == 201 and r.json.get("print_job") is None

@@ -189,7 +189,7 @@ def test_english_and_a_printer_that_never_answers(page: Page, public: PublicApi,
     printer.silent = False  # it answers again: the job is printed, once
     expect(page.locator("#print-status")).to_have_text(PRINTED_EN)
     slips = wait_for_slips(printer, 2)
-    assert qr_codes(slips)[-1] == ticket["track_url"]
+    assert qr_codes(slips)[-1] == ticket["track_url"] + "?lang=en"      # the phone opens it in English
     assert len(slips.cuts) == 2
 
 
