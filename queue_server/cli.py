@@ -68,20 +68,52 @@ def user() -> None:
     """Staff accounts."""
 
 
+@main.group()
+def office() -> None:
+    """The offices (centres) of this installation."""
+
+
+@office.command("create")
+@click.argument("code")
+@click.option("--name", required=True, help="Full Vietnamese name, as on the hall's sign")
+@click.option("--name-en", default="")
+@click.option("--address", default="")
+@click.option("--timezone", default="Asia/Ho_Chi_Minh", show_default=True)
+@click.option("--agency-code", default=None, help="Agency part of its dossier codes, e.g. 000.00.12.H56")
+def office_create(code: str, name: str, name_en: str, address: str, timezone: str, agency_code: str | None) -> None:
+    """An empty office: then `motcua user create … --office CODE --role admin` for its admin, who sets up
+    services, counters and staff in /admin/settings."""
+    from .services.container import QueueServices
+    svc = QueueServices(_db(), SystemClock(), {})
+    try:
+        created = svc.admin.create_office({"code": code, "name": name, "name_en": name_en, "address": address,
+                                           "timezone": timezone, "agency_code": agency_code})
+    except DomainError as exc:
+        raise click.ClickException(exc.message_en) from exc
+    click.echo(f"office {created['code']} created: {created['name']}")
+
+
 @user.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default="staff")
 @click.option("--office", "office_code", default=None, help="Office code (default: the first office)")
+@click.option("--province", is_flag=True,
+              help="No office: an admin or supervisor of every office (names one with ?office=CODE)")
 @click.option("--name", "full_name", default="")
 @click.option("--counter", "counters", multiple=True, type=int, help="Counter number (repeatable)")
 @click.password_option()
-def user_create(username: str, role: str, office_code: str | None, full_name: str, counters: tuple[int, ...],
-                password: str) -> None:
+def user_create(username: str, role: str, office_code: str | None, province: bool, full_name: str,
+                counters: tuple[int, ...], password: str) -> None:
+    if province and (office_code or counters or role == Role.STAFF.value):
+        raise click.ClickException("--province is for an admin or supervisor without --office or --counter")
     database = _db()
     from .services.container import QueueServices
     svc = QueueServices(database, SystemClock(), {})
     try:
-        office_id = svc.office_id_by_code(office_code) if office_code else svc.default_office_id()
+        office_id = None if province else (svc.office_id_by_code(office_code) if office_code
+                                           else svc.default_office_id())
+        if office_id is None and not province:      # never a province-wide account by mistake
+            raise click.ClickException("no office yet: `motcua office create` makes one")
         svc.auth.create_user(username, password, Role(role), office_id, full_name, list(counters))
     except DomainError as exc:
         raise click.ClickException(exc.message_en) from exc

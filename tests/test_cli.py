@@ -47,6 +47,31 @@ def test_upgrade_demo_users_and_tokens(tmp_path: Path) -> None:
     db.dispose()
 
 
+def test_a_second_office_and_a_province_admin(tmp_path: Path) -> None:
+    assert motcua(tmp_path, "db", "upgrade").returncode == 0 and motcua(tmp_path, "demo").returncode == 0
+    made = motcua(tmp_path, "office", "create", "hoabinh2", "--name", "Trung tâm Phục vụ hành chính công xã Hòa Bình",
+                  "--agency-code", "000.00.13.H56")
+    assert made.returncode == 0 and "office hoabinh2 created" in made.stdout, made.stderr
+    again = motcua(tmp_path, "office", "create", "hoabinh2", "--name", "X")
+    assert again.returncode == 1 and "taken" in again.stderr and "Traceback" not in again.stderr
+    bad = motcua(tmp_path, "office", "create", "hb3", "--name", "Y", "--timezone", "Mars/Olympus")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    pw = "password-99\npassword-99\n"
+    made = motcua(tmp_path, "user", "create", "admin2", "--role", "admin", "--office", "hoabinh2", stdin=pw)
+    assert made.returncode == 0, made.stderr
+    assert motcua(tmp_path, "user", "create", "tinh", "--role", "admin", "--province", stdin=pw).returncode == 0
+    typo = motcua(tmp_path, "user", "create", "lost", "--role", "admin", "--office", "hoabinh3", stdin=pw)
+    assert typo.returncode == 1 and "Office not found" in typo.stderr     # not a province account by mistake
+    staff = motcua(tmp_path, "user", "create", "x1", "--province", stdin=pw)
+    assert staff.returncode == 1 and "--province" in staff.stderr
+    db = Database(f"sqlite:///{tmp_path / 'motcua.db'}")
+    with db.read() as conn:
+        homes = dict(conn.execute(sa.select(users.c.username, users.c.office_id)
+                                  .where(users.c.username.in_(["admin2", "tinh", "lost", "x1"]))).all())
+    db.dispose()
+    assert homes["admin2"] is not None and homes["tinh"] is None and set(homes) == {"admin2", "tinh"}
+
+
 def test_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", "from queue_server import create_app; create_app()"],
                           env={**os.environ, "MOTCUA_VAR": str(tmp_path), "SECRET_KEY": "x"}, cwd=ROOT,

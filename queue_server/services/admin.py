@@ -121,9 +121,9 @@ class AdminService:
             row = self._office_row(conn, office_id)
         return {**self._office_fields(row), "notice": notice_of(row["settings"] or {})}
 
-    def update_office(self, actor: Principal, office_id: int, data: dict) -> dict:
-        p = v.Problems()
-        values = {
+    @staticmethod
+    def _office_values(p: v.Problems, data: dict) -> dict:
+        return {
             "name": v.clean_text(p, "name", data.get("name"), required=True, longest_word=v.LONGEST_WORD),
             "name_en": v.clean_text(p, "name_en", data.get("name_en"), longest_word=v.LONGEST_WORD),
             "address": v.clean_text(p, "address", data.get("address"), max_len=300),
@@ -131,6 +131,25 @@ class AdminService:
             "agency_code": v.check_agency_code(p, "agency_code", data.get("agency_code")),
             "kiosk_token_required": bool(data.get("kiosk_token_required", False)),
         }
+
+    def create_office(self, data: dict) -> dict:
+        """A new, empty office of the installation (a province's next centre); its admin sets up services,
+        counters and staff in /admin/settings. Done by whoever runs the server (`motcua office create`)."""
+        p = v.Problems()
+        code = v.check_code(p, "code", data.get("code") or "", "cơ quan", "office")
+        values = self._office_values(p, data)
+        p.check()
+        with self.db.write() as conn:
+            if conn.execute(sa.select(offices.c.id).where(offices.c.code == code)).scalar() is not None:
+                raise Conflict(f"Mã cơ quan «{code}» đã có.", f"The office code “{code}” is taken.",
+                               code="office_exists")
+            office_id = conn.execute(sa.insert(offices).values(code=code, **values)
+                                     .returning(offices.c.id)).scalar_one()
+        return {"id": office_id, **self.office(office_id)}
+
+    def update_office(self, actor: Principal, office_id: int, data: dict) -> dict:
+        p = v.Problems()
+        values = self._office_values(p, data)
         p.check()
         with self.db.write() as conn:
             row = self._office_row(conn, office_id, lock=True)
