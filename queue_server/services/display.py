@@ -118,7 +118,8 @@ class DisplayService:
                               "counter_id": c["counter_id"], "recall": c["action"] == "recalled",
                               "called_at": from_utc_naive(c["at"]).isoformat()} for c in calls],
             "waiting": [{"service": s.code, "name_vi": s.name_vi, "name_en": s.name_en,
-                         "waiting": waiting.get(s.code, 0)} for s in svc if s.active],
+                         "waiting": waiting.get(s.code, 0)}
+                        for s in svc if s.active or waiting.get(s.code)],   # closed to new tickets, still served
         }
         return limit_to_board(state, board) if board is not None else state
 

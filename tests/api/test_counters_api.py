@@ -180,3 +180,15 @@ def test_calling_the_number_already_at_this_counter_says_so(client, api) -> None
     r = client.post("/api/v1/counters/1/call", json={"number": ticket["number"].lower()}, headers=h)
     assert r.status_code == 409 and r.json["error"]["code"] == "already_current"
     assert r.json["error"]["message_vi"] == f"Số {ticket['number']} đang ở quầy này."
+
+
+def test_a_closed_service_stays_on_the_board_while_people_still_wait_for_it(client, api) -> None:  # noqa: ANN001
+    ticket = issue(client, "XAYDUNG")
+    body = {**api.service_settings("XAYDUNG"), "active": False}
+    assert client.put("/api/v1/admin/services/XAYDUNG", json=body, headers=api.headers("admin")).status_code == 200
+    assert client.post("/api/v1/tickets", json={"service": "XAYDUNG"}).status_code == 409     # no new tickets
+    listed = {w["service"]: w["waiting"] for w in client.get("/api/v1/display/state").json["waiting"]}
+    assert listed["XAYDUNG"] == 1                      # the citizen already waiting still sees the queue
+    called = client.post("/api/v1/counters/2/call-next", headers=api.headers("staff2")).json
+    assert called["id"] == ticket["id"]
+    assert "XAYDUNG" not in {w["service"] for w in client.get("/api/v1/display/state").json["waiting"]}
