@@ -76,6 +76,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "error_hint_404": ("Vui lòng kiểm tra lại địa chỉ đã nhập, hoặc quét lại mã QR trên phiếu.",
                        "Please check the address you typed, or scan the QR code on your ticket again."),
     "error_home": ("Về trang đầu", "Go to the start page"),
+    "session_ended": ("Phiên đăng nhập đã kết thúc (mật khẩu đã đổi, tài khoản bị khóa hoặc đã đăng xuất). "
+                      "Vui lòng đăng nhập lại; nếu không được, hãy liên hệ quản trị viên.",
+                      "Your sign-in has ended (the password changed, the account was locked, or you signed out). "
+                      "Please sign in again; if that fails, contact the administrator."),
     "login_expired": ("Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.",
                       "The sign-in form had expired. Please sign in again."),
 }

@@ -41,7 +41,7 @@ def favicon():  # noqa: ANN201
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
-    error = None
+    error = t("session_ended") if request.method == "GET" and request.args.get("ended") else None
     status = 200
     username = request.form.get("username", "")[:64]
     if request.method == "POST":

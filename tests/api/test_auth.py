@@ -143,6 +143,9 @@ class TestSessionPages:
         assert client.post("/api/v1/counters/1/call-next", headers={"X-CSRFToken": token}).status_code in (400, 401)
         assert client.get("/counter").status_code == 302
         assert client.get("/api/v1/services").json["services"][0]["waiting"] == 0   # nothing was done
+        page = client.get("/login?next=/counter&ended=1").get_data(as_text=True)    # where the console goes
+        assert "Phiên đăng nhập đã kết thúc" in page
+        assert "Phiên đăng nhập đã kết thúc" not in client.get("/login?next=/counter").get_data(as_text=True)
 
     def test_a_locked_account_is_told_so_once_the_password_is_right(self, client, app, api) -> None:  # noqa: ANN001
         self._signed_in(client)
