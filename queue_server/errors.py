@@ -45,6 +45,10 @@ CSRF_MESSAGE = ("Phiên làm việc đã hết hạn, vui lòng tải lại tran
                 "The session form token is missing or expired; reload the page.")
 
 
+def status_of(exc: de.DomainError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+
+
 def http_message(status: int) -> tuple[str, str]:
     """Every status has words in both languages: an unlisted one borrows its class's (400 or 500)."""
     return HTTP_MESSAGES.get(status) or HTTP_MESSAGES[500 if status >= 500 else 400]
@@ -103,8 +107,7 @@ def error_answer(status: int, code: str, message_vi: str, message_en: str, detai
 def init_app(app: Flask) -> None:
     @app.errorhandler(de.DomainError)
     def _domain(exc: de.DomainError):  # noqa: ANN202
-        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-        return error_answer(status, exc.code, exc.message_vi, exc.message_en, exc.details or None)
+        return error_answer(status_of(exc), exc.code, exc.message_vi, exc.message_en, exc.details or None)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):  # noqa: ANN202

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from .domain.errors import DomainError, Forbidden, Unauthorized
+from .domain.errors import DomainError, Forbidden
 from .domain.model import DeviceKind
 from .services.auth import ANONYMOUS, Principal, require_user
 
@@ -34,10 +34,7 @@ def current_principal() -> Principal:
     elif session.get("user_id"):
         if request.method in UNSAFE:
             csrf.protect()
-        principal = session_user()
-        if principal is None:
-            raise Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
-                               code="invalid_token")
+        principal = session_user(required=True)
     else:
         principal = ANONYMOUS
     g.principal = principal
@@ -52,8 +49,9 @@ def sign_in(principal: Principal) -> None:
     session.permanent = False
 
 
-def session_user() -> Principal | None:
-    """The user this browser signed in as, while that sign-in holds; else the session is cleared."""
+def session_user(required: bool = False) -> Principal | None:
+    """The user this browser signed in as, while that sign-in holds; else the session is cleared, and
+    None comes back (or, when `required`, the refusal: 401)."""
     user_id = session.get("user_id")
     if not user_id:
         return None
@@ -61,6 +59,8 @@ def session_user() -> Principal | None:
         return current_app.extensions["motcua"].auth.session_principal(user_id, session.get("stamp"))
     except DomainError:
         session.clear()
+        if required:
+            raise
         return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request, session
+from flask import current_app, request
 from flask_socketio import ConnectionRefusedError as Refused
 from flask_socketio import SocketIO, join_room
 
@@ -31,7 +31,6 @@ socketio = SocketIO()
 SNAPSHOT = "snapshot"
 AGENTS: dict[str, KioskRef] = {}   # socket id → the kiosk whose printer that agent serves
 BOARDS: dict[str, dict] = {}       # socket id → what that display board is limited to
-DISPLAYS: dict[str, int] = {}      # socket id of a display device → its device id
 SOUND_SOURCES: dict[str, tuple[int, str]] = {}   # socket id of a board → (office, name in health reports)
 PRESENT: dict[str, tuple[int, int, str]] = {}     # socket id of a board or tablet → (office, device id, code)
 
@@ -97,13 +96,7 @@ def _principal(svc: QueueServices, auth: dict) -> Principal:
     token = auth.get("token")
     if token:
         return svc.auth.principal_from_token(token)
-    if session.get("user_id"):
-        principal = session_user()
-        if principal is None:
-            raise de.Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
-                                  code="invalid_token")
-        return principal
-    return ANONYMOUS
+    return session_user(required=True) or ANONYMOUS
 
 
 def _code(value: object) -> str | None:
@@ -165,8 +158,6 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
             raise _refuse(exc) from exc
         if board is not None:
             BOARDS[request.sid] = board
-        if principal.is_device and principal.device_kind is DeviceKind.DISPLAY:
-            DISPLAYS[request.sid] = principal.device_id
         if principal.is_device and principal.device_kind in (DeviceKind.DISPLAY, DeviceKind.RATING):
             PRESENT[request.sid] = (office_id, principal.device_id, principal.device_code)
             services.health.device_presence(office_id, principal.device_id, principal.device_code, +1)
@@ -201,7 +192,6 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
     @socketio.on("disconnect")
     def on_disconnect(reason=None):  # noqa: ANN001, ANN202
         BOARDS.pop(request.sid, None)
-        DISPLAYS.pop(request.sid, None)
         SOUND_SOURCES.pop(request.sid, None)
         present = PRESENT.pop(request.sid, None)
         if present is not None:
@@ -216,8 +206,8 @@ def init_app(app, svc: QueueServices) -> None:  # noqa: ANN001
         office_id = _office_of(request.sid)
         if office_id is None:
             return
-        if request.sid in DISPLAYS:      # a display device: its board as the admin has it now
-            board = services.display.board_settings(DISPLAYS[request.sid])
+        if request.sid in PRESENT:       # a device: the board an admin gives it now (only displays have one)
+            board = services.display.board_settings(PRESENT[request.sid][1])
             if board is None:
                 BOARDS.pop(request.sid, None)
             else:

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_wtf.csrf import CSRFError
 
 from .domain.errors import DomainError
-from .errors import wants_json
+from .errors import status_of, wants_json
 from .i18n import request_lang, t
 from .identity import csrf, session_user, sign_in
 
@@ -58,7 +58,7 @@ def login():  # noqa: ANN201
             principal = svc.auth.login(username, request.form.get("password", "")[:200], request.remote_addr or "?")
         except DomainError as exc:
             error = exc.message(request_lang())
-            status = {"too_many_attempts": 429, "account_locked": 403}.get(exc.code, 401)
+            status = status_of(exc)
         else:
             sign_in(principal)
             return redirect(_safe_next(request.args.get("next")))

@@ -75,6 +75,9 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+NO_SESSION = object()   # a principal asked for without a browser session: no password stamp to check
+
+
 class AuthService:
     def __init__(self, db: Database, clock: Clock, user_token_ttl: timedelta = timedelta(hours=12)) -> None:
         self.db = db
@@ -152,19 +155,16 @@ class AuthService:
     def session_principal(self, user_id: int, stamp: object) -> Principal:
         """The user of a browser session, while the account is active and its password unchanged since."""
         with self.db.read() as conn:
-            password_hash = conn.execute(sa.select(users.c.password_hash).where(users.c.id == user_id)).scalar()
-            if password_hash is None or stamp != self._stamp(password_hash):
-                raise Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
-                                   code="invalid_token")
-            return self._user_principal(conn, user_id)
+            return self._user_principal(conn, user_id, stamp)
 
     def user_principal(self, user_id: int) -> Principal:
         with self.db.read() as conn:
             return self._user_principal(conn, user_id)
 
-    def _user_principal(self, conn: Connection, user_id: int) -> Principal:
+    def _user_principal(self, conn: Connection, user_id: int, stamp: object = NO_SESSION) -> Principal:
+        """`stamp`: a browser session's (session_stamp at sign-in), which a new password no longer matches."""
         row = conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
-        if row is None or not row["active"]:
+        if row is None or not row["active"] or (stamp is not NO_SESSION and stamp != self._stamp(row["password_hash"])):
             raise Unauthorized("Phiên đăng nhập không còn hiệu lực.", "This sign-in is no longer valid.",
                                code="invalid_token")
         counter_ids = frozenset(conn.execute(
