@@ -9,7 +9,6 @@ import os
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 
-from .domain.errors import DomainError
 from .domain.model import Role
 from .identity import session_user
 from .services.auth import Principal
@@ -24,7 +23,6 @@ SECTIONS: list[tuple[str, str, frozenset[Role]]] = [
     ("admin.audit", "admin_audit", frozenset({Role.ADMIN, Role.SUPERVISOR})),
 ]
 ALLOWED = {endpoint: roles for endpoint, _, roles in SECTIONS}
-DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"     # an office's zone unless its settings say otherwise
 
 
 def signed_in() -> Principal | None:
@@ -69,19 +67,7 @@ def reports():  # noqa: ANN201
 
 @bp.get("/live")
 def live():  # noqa: ANN201
-    return page("admin/live.html", time_zone=office_time_zone())
-
-
-def office_time_zone() -> str:
-    """The zone the live view shows its clock in: the office's (the signed-in user's, else the first),
-    not the browser's, so its times agree with the reports and the change log."""
-    svc = current_app.extensions["motcua"]
-    user = signed_in()
-    office_id = (user.office_id if user else None) or svc.default_office_id()
-    try:
-        return svc.admin.office(office_id)["timezone"] if office_id is not None else DEFAULT_TIME_ZONE
-    except DomainError:
-        return DEFAULT_TIME_ZONE
+    return page("admin/live.html")
 
 
 @bp.get("/audit")

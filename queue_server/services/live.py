@@ -61,6 +61,7 @@ class LiveService:
         reports = self.health.reports(office_id)
         return {
             "server_time": now.isoformat(),
+            "time_zone": office.timezone,      # the page shows times on the office's clock, not the browser's
             "seq": hall["seq"],
             "counters": hall["counters"],
             "services": [{"code": w.code, "name_vi": w.name, "name_en": hall_w["name_en"], "waiting": w.waiting,

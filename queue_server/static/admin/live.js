@@ -35,17 +35,20 @@
     var m = Math.floor(seconds / 60);
     return tr('minutes_seconds', { m: m, s: seconds % 60 });
   }
-  // Times in the office's zone, as the reports and the change log show them, whatever the browser's.
-  var OFFICE_TIME = new Intl.DateTimeFormat('en-GB', {
-    timeZone: config.time_zone, hour: '2-digit', minute: '2-digit', second: '2-digit', day: '2-digit',
-    month: '2-digit', hourCycle: 'h23'
-  });
+  // Times in the office's zone (the live state names it), as the reports and the change log show them,
+  // whatever the browser's.
+  var formats = {};
   function clock(iso) {
     if (!iso) { return tr('never'); }
     var d = new Date(iso);
     if (isNaN(d.getTime())) { return '—'; }
+    var zone = state.time_zone;
+    formats[zone] = formats[zone] || new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone, hour: '2-digit', minute: '2-digit', second: '2-digit', day: '2-digit', month: '2-digit',
+      hourCycle: 'h23'
+    });
     var p = {};
-    OFFICE_TIME.formatToParts(d).forEach(function (part) { p[part.type] = part.value; });
+    formats[zone].formatToParts(d).forEach(function (part) { p[part.type] = part.value; });
     return p.hour + ':' + p.minute + ':' + p.second + ' ' + p.day + '/' + p.month;
   }
 
