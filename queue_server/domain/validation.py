@@ -74,9 +74,7 @@ LONGEST_WORD = 30   # a name shown on a kiosk tile or a board row: no Vietnamese
 
 def clean_text(problems: Problems, field: str, value: str | None, *, required: bool = False, max_len: int = 200,
                multiline: bool = False, longest_word: int | None = None) -> str:
-    """NFC, trimmed, without control characters (a printer or a board would take them for commands).
-    `longest_word`: for names drawn on tiles and boards, where one unbroken run of letters would squeeze
-    every other name to fit it."""
+    """NFC, trimmed, without control characters (a printer or a board would take them for commands)."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if not multiline:
         text = " ".join(text.split())
@@ -91,6 +89,12 @@ def clean_text(problems: Problems, field: str, value: str | None, *, required: b
         problems.add(field, f"Mỗi từ tối đa {longest_word} ký tự: tên này có một chuỗi liền quá dài.",
                      f"At most {longest_word} characters a word: this name has an unbroken run that is too long.")
     return text
+
+
+def clean_name(problems: Problems, field: str, value: str | None, *, required: bool = False) -> str:
+    """A name drawn on kiosk tiles and boards: clean text whose words are no longer than LONGEST_WORD, since
+    one unbroken run of letters would squeeze every other name to fit it."""
+    return clean_text(problems, field, value, required=required, longest_word=LONGEST_WORD)
 
 
 def check_int(problems: Problems, field: str, value: object, low: int, high: int) -> int | None:

@@ -124,8 +124,8 @@ class AdminService:
     @staticmethod
     def _office_values(p: v.Problems, data: dict) -> dict:
         return {
-            "name": v.clean_text(p, "name", data.get("name"), required=True, longest_word=v.LONGEST_WORD),
-            "name_en": v.clean_text(p, "name_en", data.get("name_en"), longest_word=v.LONGEST_WORD),
+            "name": v.clean_name(p, "name", data.get("name"), required=True),
+            "name_en": v.clean_name(p, "name_en", data.get("name_en")),
             "address": v.clean_text(p, "address", data.get("address"), max_len=300),
             "timezone": v.check_timezone(p, "timezone", data.get("timezone") or ""),
             "agency_code": v.check_agency_code(p, "agency_code", data.get("agency_code")),
@@ -196,9 +196,8 @@ class AdminService:
 
     def _check_service(self, conn: Connection, p: v.Problems, office_id: int, data: dict,
                        current_id: int | None) -> dict:
-        values: dict = {"name_vi": v.clean_text(p, "name_vi", data.get("name_vi"), required=True,
-                                                longest_word=v.LONGEST_WORD),
-                        "name_en": v.clean_text(p, "name_en", data.get("name_en"), longest_word=v.LONGEST_WORD)}
+        values: dict = {"name_vi": v.clean_name(p, "name_vi", data.get("name_vi"), required=True),
+                        "name_en": v.clean_name(p, "name_en", data.get("name_en"))}
         values["name_en"] = values["name_en"] or values["name_vi"]
         rule = v.check_numbering(p, data.get("numbering") or "", data.get("prefix"), data.get("block"),
                                  data.get("digits", 3))
@@ -335,8 +334,8 @@ class AdminService:
 
     def _check_counter(self, conn: Connection, p: v.Problems, office_id: int, data: dict,
                        current_id: int | None) -> tuple[dict, list[int]]:
-        values = {"name": v.clean_text(p, "name", data.get("name"), required=True, longest_word=v.LONGEST_WORD),
-                  "name_en": v.clean_text(p, "name_en", data.get("name_en"), longest_word=v.LONGEST_WORD),
+        values = {"name": v.clean_name(p, "name", data.get("name"), required=True),
+                  "name_en": v.clean_name(p, "name_en", data.get("name_en")),
                   "led_address": data.get("led_address")}
         values["name_en"] = values["name_en"] or values["name"]
         led = values["led_address"]
@@ -668,10 +667,8 @@ class AdminService:
             code = v.check_code(p, f"groups[{i}].code", group.get("code") or "", "nhóm", "group")
             if code in {g["code"] for g in groups}:
                 p.add(f"groups[{i}].code", f"Mã nhóm «{code}» bị trùng.", f"The group code “{code}” is used twice.")
-            name_vi = v.clean_text(p, f"groups[{i}].name_vi", group.get("name_vi"), required=True,
-                                   longest_word=v.LONGEST_WORD)
-            name_en = v.clean_text(p, f"groups[{i}].name_en", group.get("name_en"),
-                                   longest_word=v.LONGEST_WORD) or name_vi
+            name_vi = v.clean_name(p, f"groups[{i}].name_vi", group.get("name_vi"), required=True)
+            name_en = v.clean_name(p, f"groups[{i}].name_en", group.get("name_en")) or name_vi
             groups.append({"code": code, "name_vi": name_vi, "name_en": name_en,
                            "active": bool(group.get("active", True))})
         p.check()

@@ -166,15 +166,17 @@ class CounterService:
         counter each act on what they show: if the counter has moved on since, nothing changes."""
         with self.db.write() as conn:
             act = self._begin(conn, counter_id, actor)
-            if expect is not ANY and ((current := self._current(conn, act)) and current["id"]) != expect:
-                raise self._moved_on(conn, act)
+            if expect is not ANY:
+                current = self._current(conn, act)
+                if (current["id"] if current else None) != expect:
+                    raise self._moved_on(current["number"] if current else None)
             result = body(conn, act)
             published = self._finish_tx(conn, act)
         self.bus.publish(published)
         return result
 
-    def _moved_on(self, conn: Connection, act: _Action) -> Conflict:
-        number = self._current_number(conn, act)
+    @staticmethod
+    def _moved_on(number: str | None) -> Conflict:
         vi, en = ((f"đang gọi số {number}", f"it is now calling {number}") if number
                   else ("không còn gọi số nào", "it is calling no number now"))
         return Conflict(f"Quầy vừa được thao tác từ máy khác ({vi}). Màn hình đã được cập nhật, vui lòng xem lại.",

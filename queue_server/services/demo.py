@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from ..domain.clock import Clock
+from ..domain.clock import Clock, business_date
 from ..domain.model import DeviceKind, Role
 from ..domain.schedule import ALWAYS_OPEN
 from ..persistence.database import Database
@@ -117,7 +117,7 @@ def load_demo_dossiers(db: Database, dossier_service: DossierService, clock: Clo
     if codes:
         return list(zip(codes, [entry[0] for entry in DOSSIERS], strict=False))
     zone = ZoneInfo(tz)
-    today = clock.now().astimezone(zone).date()
+    today = business_date(clock.now(), tz)
     items = []
     for _, ago, days, procedure, field_name, owner, history, apology_days, counter in DOSSIERS:
         received = datetime.combine(today - timedelta(days=ago), time(8, 10), zone)
