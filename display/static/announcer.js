@@ -81,9 +81,8 @@
    * addresses of a call's WAV and of its sentence; headers() for those requests; onStatus(status).
    * A call is the board's: {number, counter, announcement, repeat} where announcement is the sentence,
    * null when the server could not read the number, undefined when the call came without it; repeat is
-   * how many times to say it (unset: as usual). The board lowers repeat while the call is being said
-   * once the call is over: the browser's voice looks at it before each saying; a WAV is asked for with
-   * it (audioUrl) and, once playing, is heard to its end.
+   * how many times the browser's voice says it (unset: as usual). The board lowers it once the call is
+   * over while it is being said; the voice looks at it before each saying. A WAV is heard to its end.
    */
   function Announcer(options) {
     options = options || {};

@@ -376,7 +376,7 @@
   function announce(call) {
     state.highlighted = call;
     render();
-    var shown = hold(call);              // first: it decides call.repeat before the voice asks for audio
+    var shown = hold(call);
     return Promise.all([shown, announcer.say(call)]).then(function () {
       if (state.highlighted === call) {
         state.highlighted = null;
@@ -739,17 +739,16 @@
   }
 
   // sound -------------------------------------------------------------------------------------------
-  function announcementQuery(call, repeat) {
+  function announcementQuery(call) {
     var params = new URLSearchParams({ number: call.number, counter: String(call.counter) });
     var office = config.office || (state.office && state.office.code);
     if (office) { params.set('office', office); }      // the office's own phrase and clips
-    if (repeat && call.repeat) { params.set('repeat', String(call.repeat)); }   // once: others are waiting
     return params.toString();
   }
 
   var announcer = new window.MotcuaAnnouncer({
     engine: engine,
-    audioUrl: function (call) { return '/api/v1/announcements/audio?' + announcementQuery(call, true); },
+    audioUrl: function (call) { return '/api/v1/announcements/audio?' + announcementQuery(call); },
     textUrl: function (call) { return '/api/v1/announcements/preview?' + announcementQuery(call); },
     headers: apiHeaders,
     onStatus: function (status) {
