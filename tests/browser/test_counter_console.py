@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -330,6 +331,14 @@ def test_connection_loss_is_shown_and_recovered(page: Page, server: ServerProces
     expect(waiting(page, "TRAKETQUA")).to_have_text("1")
 
 
+def until(page: Page, ready: Callable[[], object], seconds: float = 10) -> None:
+    """Lets the page's events reach this test until `ready()` holds (the caller asserts it)."""
+    for _ in range(int(seconds * 20)):
+        if ready():
+            return
+        page.wait_for_timeout(50)
+
+
 def test_a_screen_behind_another_at_the_same_counter_ends_no_visit_it_has_not_seen(
         page: Page, browser: Browser, server: ServerProcess, public: PublicApi) -> None:
     """Two screens at counter 1. The second stops hearing news (its reads are held) while the first calls
@@ -342,10 +351,22 @@ def test_a_screen_behind_another_at_the_same_counter_ends_no_visit_it_has_not_se
         sign_in(second, "staff1")
         for screen in (page, second):
             expect(screen.locator("#live-label")).to_have_text("Đã kết nối")
+        open_reads: set = set()                          # the second screen's reads still on their way
+        hold: list[bool] = []
+        held: list = []
+
+        def is_read(r) -> bool:  # noqa: ANN001
+            return r.method == "GET" and r.url.endswith("/api/v1/counters/1")
+        second.on("request", lambda r: open_reads.add(r) if is_read(r) else None)
+        second.on("requestfinished", lambda r: open_reads.discard(r))
+        second.on("requestfailed", lambda r: open_reads.discard(r))
+        second.route("**/api/v1/counters/1",            # from `hold` on, its reads wait
+                     lambda route: held.append(route) if hold else route.continue_())
         ticket = public.issue("HOTICH")
         expect(waiting(second, "HOTICH")).to_have_text("1")
-        held: list = []
-        second.route("**/api/v1/counters/1", lambda route: held.append(route))      # its reads wait
+        until(second, lambda: not open_reads)           # none still on its way that could see the call
+        assert not open_reads
+        hold.append(True)
         sent: list[str | None] = []
         second.on("request", lambda r: sent.append(r.headers.get("x-counter-current"))
                   if r.method == "POST" and r.url.endswith("/call-next") else None)
@@ -356,7 +377,8 @@ def test_a_screen_behind_another_at_the_same_counter_ends_no_visit_it_has_not_se
                                                               f"{ticket['number']})")
         assert sent == ["none"]
         assert public.ticket(ticket["id"])["status"] == "called"          # the visit goes on
-        assert held                                                       # it did try to read
+        until(second, lambda: held)                                       # it reads again after the refusal
+        assert held
         second.unroute("**/api/v1/counters/1")                            # lets the held reads through
         expect(second.locator("#current-number")).to_have_text(ticket["number"])
     finally:
